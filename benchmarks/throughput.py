@@ -1,0 +1,126 @@
+"""Training throughput benchmark: images/second of the train step, of the input pipeline alone, peak memory.
+
+  python benchmarks/throughput.py                                  # context_encoder, XLA off and on
+  python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=off
+  python benchmarks/throughput.py --models=all
+
+Each (model, jit_compile) configuration runs in its own process so that the peak resident memory (CPU) or peak
+GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
+(so the input pipeline does not limit it); the input pipeline is timed on the real dataset after one warm-up
+pass has filled its cache. Prints a table; `--json` also prints one JSON line per configuration.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
+
+
+def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_dir: str,
+            steps_per_execution: int, pipeline_batches: int) -> dict:
+    import tensorflow as tf
+
+    from keras_inpaint import data, registry
+    from keras_inpaint.training import run
+
+    spec = registry.get(model_id)
+    config = run.RunConfig(model=model_id, data_dir=data_dir, batch_size=batch_size, jit_compile=jit,
+                           steps_per_execution=steps_per_execution).resolved()
+    task = spec.make_task()
+    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=config.data_dir, crop=spec.crop)
+    pipeline = data.training_pipeline(images, config.batch_size, task.make_pair, seed=0)
+
+    # Input pipeline alone: one pass to fill the cache, then time.
+    n_images = int(images.reduce(0, lambda n, _: n + 1))
+    it = iter(pipeline)
+    for _ in range(math.ceil(n_images / config.batch_size) + 5):
+        next(it)
+    start = time.perf_counter()
+    for _ in range(pipeline_batches):
+        next(it)
+    pipeline_ips = pipeline_batches * config.batch_size / (time.perf_counter() - start)
+
+    # Train step on one real batch held in memory.
+    model = run.build_training_model(spec, config)
+    batch = next(it)
+    ds = tf.data.Dataset.from_tensors(batch).repeat()
+    warm = max(2 * steps_per_execution, 10)
+    model.fit(ds, steps_per_epoch=warm, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    step_ips = steps * config.batch_size / (time.perf_counter() - start)
+
+    if tf.config.list_physical_devices("GPU"):
+        peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+        where = "GPU"
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        where = "RSS"
+    return {"model": model_id, "jit_compile": jit, "batch_size": config.batch_size,
+            "steps_per_execution": steps_per_execution, "train_images_per_s": round(step_ips, 1),
+            "pipeline_images_per_s": round(pipeline_ips, 1), "pipeline_over_step": round(pipeline_ips / step_ips, 1),
+            "peak_memory_mib": round(peak), "memory_kind": where, "dataset": config.dataset,
+            "paper_steps": config.steps,
+            "paper_schedule_hours": round(config.steps * config.batch_size / step_ips / 3600, 2)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="context_encoder", help="comma-separated ids, or 'all'")
+    p.add_argument("--jit", choices=["off", "on", "both"], default="both", help="jit_compile settings to time")
+    p.add_argument("--steps", type=int, default=300, help="timed training steps per configuration")
+    p.add_argument("--batch_size", type=int, default=None, help="default: each model's paper batch size")
+    p.add_argument("--steps_per_execution", type=int, default=1)
+    p.add_argument("--pipeline_batches", type=int, default=500, help="timed input-pipeline batches")
+    p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", DEFAULT_DATA_DIR))
+    p.add_argument("--json", action="store_true", help="also print one JSON line per configuration")
+    p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
+    args = p.parse_args()
+
+    if args.one:
+        model_id, jit = args.one.split(":")
+        print("RESULT " + json.dumps(measure(model_id, jit == "1", args.steps, args.batch_size, args.data_dir,
+                                             args.steps_per_execution, args.pipeline_batches)))
+        return
+
+    sys.path.insert(0, ROOT)
+    from keras_inpaint import registry
+
+    models = sorted(registry.REGISTRY) if args.models == "all" else args.models.split(",")
+    jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
+    rows = []
+    for m in models:
+        for jit in jits:
+            cmd = [sys.executable, __file__, f"--one={m}:{int(jit)}", f"--steps={args.steps}",
+                   f"--steps_per_execution={args.steps_per_execution}", f"--data_dir={args.data_dir}",
+                   f"--pipeline_batches={args.pipeline_batches}"]
+            if args.batch_size:
+                cmd.append(f"--batch_size={args.batch_size}")
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            line = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
+            if not line:
+                print(f"{m} jit={jit}: failed\n{r.stderr[-1500:]}", file=sys.stderr)
+                continue
+            rows.append(json.loads(line[0][7:]))
+            if args.json:
+                print(json.dumps(rows[-1]))
+    header = (f"{'model':<22} {'jit':>5} {'batch':>5} {'train img/s':>12} {'pipeline img/s':>15} "
+              f"{'pipe/step':>9} {'peak MiB':>9} {'paper schedule h':>17}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['model']:<22} {str(r['jit_compile']):>5} {r['batch_size']:>5} {r['train_images_per_s']:>12.0f} "
+              f"{r['pipeline_images_per_s']:>15.0f} {r['pipeline_over_step']:>9.1f} "
+              f"{r['peak_memory_mib']:>6} {r['memory_kind']} {r['paper_schedule_hours']:>17.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Export a trained run as a SavedModel: saved_models/<model>/<version>/ (TF Serving layout, SPEC §4).
+
+  python export.py --run_dir=runs/context_encoder-cifar10
+  python ../shared/tools/check_export.py saved_models/context_encoder/1
+
+The SavedModel loads with `tf.saved_model.load(path)` alone; `serving_default` takes uint8 `images`.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+from keras_inpaint import exporting  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run_dir", None, "Run directory written by train.py (holds config.json and checkpoints/).")
+flags.DEFINE_string("export_dir", "saved_models", "Root of the exports: <export_dir>/<model>/<version>/.")
+flags.DEFINE_integer("version", None, "Version number (default: next free integer).")
+flags.mark_flag_as_required("run_dir")
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)  # tfds/TF info lines drown the progress bar
+    try:
+        path = exporting.export_run(FLAGS.run_dir, FLAGS.export_dir, version=FLAGS.version)
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        sys.exit(f"error: {e}")
+    print(path)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,242 @@
+"""Image sources (tfds and image folders), held-back splits, crops, and value-range conversion.
+
+Everything that turns stored images into `tf.data` pipelines lives here (SPEC §2, §4):
+
+  * `to_model_range` / `to_uint8` are the one place where stored `uint8` [0, 255] images are converted to a
+    model's float range ([0, 1] or [-1, 1]) and back (rounded and clipped).
+  * `load_images` reads a dataset by name: any tfds name (`tfds.load(name, data_dir=...)`, honouring
+    `TFDS_DATA_DIR`, never downloading unless asked) or `folder:PATH`, a folder of JPEG/PNG images searched
+    recursively and split deterministically ~90/10 into train/test by a hash of the file name.
+  * `fit_to_size` crops and resizes each image the way the model's recipe says (CelebA-style 108x108 face crop,
+    centre square crop, or none when the size already matches).
+  * `training_pipeline` / `evaluation_pipeline` add cache, shuffle, repeat, batch, the batched (vectorised)
+    corruption map and prefetch.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Callable
+
+import tensorflow as tf
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+FOLDER_PREFIX = "folder:"
+# Aligned CelebA (178 wide x 218 high): the DCGAN recipe's centre 108x108 face crop (rows 55:163, cols 35:143).
+CELEBA_ALIGNED_SHAPE = (218, 178)
+CELEBA_FACE_CROP = 108
+
+
+class DatasetError(ValueError):
+    """A dataset could not be found or read; the message says what was searched and how to fix it."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Value ranges (SPEC §2: "Conversion happens in one place").
+# ---------------------------------------------------------------------------------------------------------
+def to_model_range(images: tf.Tensor, value_range: tuple[float, float]) -> tf.Tensor:
+    """uint8 [0, 255] (or any real dtype holding 0..255) -> float32 in `value_range` ((0, 1) or (-1, 1))."""
+    lo, hi = value_range
+    x = tf.cast(images, tf.float32) / 255.0
+    return x * (hi - lo) + lo
+
+
+def to_unit_range(images: tf.Tensor, value_range: tuple[float, float]) -> tf.Tensor:
+    """float32 in `value_range` -> float32 in [0, 1] (not clipped)."""
+    lo, hi = value_range
+    return (tf.cast(images, tf.float32) - lo) / (hi - lo)
+
+
+def to_uint8(images: tf.Tensor, value_range: tuple[float, float]) -> tf.Tensor:
+    """float in `value_range` -> uint8 [0, 255], clipped and rounded to the nearest level."""
+    x = tf.clip_by_value(to_unit_range(images, value_range), 0.0, 1.0)
+    return tf.cast(tf.round(x * 255.0), tf.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Crops.
+# ---------------------------------------------------------------------------------------------------------
+def fit_to_size(image: tf.Tensor, size: tuple[int, int], crop: str = "auto") -> tf.Tensor:
+    """Crops and resizes one uint8 image `[H, W, C]` to `size = (h, w)`; returns uint8 `[h, w, C]`.
+
+    crop:
+      * "auto": no-op when the image already has `size`; aligned CelebA 178x218 images get the DCGAN face crop
+        (centre 108x108, SPEC §4); anything else gets its largest centred crop of the target aspect ratio.
+      * "centre": centre crop of exactly `size` when the image is at least that big (e.g. the 120x120
+        `sr_autoencoder` crop), else as "auto".
+      * "face108": always the centre 108x108 crop first.
+    Resizing is bicubic with anti-aliasing (tf.image.resize), then rounded back to uint8.
+
+    Raises:
+      ValueError: unknown `crop`.
+    """
+    if crop not in ("auto", "centre", "face108"):
+        raise ValueError(f"crop must be 'auto', 'centre' or 'face108', got {crop!r}")
+    th, tw = size
+    shape = tf.shape(image)
+    h, w = shape[0], shape[1]
+
+    def centre_crop(img, ch, cw):
+        return img[(tf.shape(img)[0] - ch) // 2:, (tf.shape(img)[1] - cw) // 2:][:ch, :cw]
+
+    def aspect_crop(img):
+        ih, iw = tf.shape(img)[0], tf.shape(img)[1]
+        # largest crop with aspect th:tw
+        ch = tf.minimum(ih, (iw * th) // tw)
+        cw = tf.minimum(iw, (ih * tw) // th)
+        return centre_crop(img, ch, cw)
+
+    def resize(img):
+        out = tf.image.resize(img, (th, tw), method="bicubic", antialias=True)
+        return tf.cast(tf.round(tf.clip_by_value(out, 0.0, 255.0)), tf.uint8)
+
+    if crop == "face108":
+        cropped = centre_crop(image, CELEBA_FACE_CROP, CELEBA_FACE_CROP)
+    else:
+        is_celeba = tf.logical_and(tf.equal(h, CELEBA_ALIGNED_SHAPE[0]), tf.equal(w, CELEBA_ALIGNED_SHAPE[1]))
+        big_enough = tf.logical_and(h >= th, w >= tw)
+        if crop == "centre":
+            cropped = tf.cond(big_enough, lambda: centre_crop(image, th, tw), lambda: aspect_crop(image))
+        else:
+            cropped = tf.cond(is_celeba, lambda: centre_crop(image, CELEBA_FACE_CROP, CELEBA_FACE_CROP),
+                              lambda: aspect_crop(image))
+    same = tf.logical_and(tf.equal(tf.shape(cropped)[0], th), tf.equal(tf.shape(cropped)[1], tw))
+    out = tf.cond(same, lambda: tf.cast(cropped, tf.uint8), lambda: resize(cropped))
+    return tf.ensure_shape(out, [th, tw, None])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sources.
+# ---------------------------------------------------------------------------------------------------------
+def resolve_data_dir(data_dir: str | None) -> str | None:
+    """`--data_dir` if given, else `$TFDS_DATA_DIR`, else None (tfds' default, ~/tensorflow_datasets)."""
+    return data_dir or os.environ.get("TFDS_DATA_DIR") or None
+
+
+def folder_split(path: str) -> str:
+    """Deterministic ~90/10 train/test split of a file by a hash of its base name: returns 'train' or 'test'."""
+    digest = hashlib.sha1(os.path.basename(path).encode("utf-8")).digest()
+    return "test" if digest[0] % 10 == 0 else "train"
+
+
+def list_folder_images(folder: str, split: str) -> list[str]:
+    """Sorted image files (JPEG/PNG/BMP/GIF, recursive) of `folder` that belong to `split` ('train', 'test', 'all').
+
+    Raises:
+      DatasetError: folder missing, or no image file in it (for that split).
+    """
+    if not os.path.isdir(folder):
+        raise DatasetError(f"folder dataset: {folder!r} is not a directory (use --dataset=folder:PATH with a "
+                           "folder of JPEG/PNG images)")
+    files = sorted(
+        os.path.join(root, f) for root, _, names in os.walk(folder) for f in names
+        if f.lower().endswith(IMAGE_EXTENSIONS))
+    if not files:
+        raise DatasetError(f"folder dataset: no image files ({', '.join(IMAGE_EXTENSIONS)}) under {folder!r}")
+    if split != "all":
+        files = [f for f in files if folder_split(f) == split]
+        if not files:
+            raise DatasetError(f"folder dataset: {folder!r} has no image in its {split!r} split")
+    return files
+
+
+def _decode_file(path: tf.Tensor, channels: int) -> tf.Tensor:
+    data = tf.io.read_file(path)
+    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    return image
+
+
+def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> tf.data.Dataset:
+    import tensorflow_datasets as tfds  # imported lazily: slow, and only needed for tfds names
+
+    data_dir = resolve_data_dir(data_dir)
+    where = data_dir or "~/tensorflow_datasets (tfds default)"
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as e:  # tfds raises DatasetNotFoundError and friends
+        raise DatasetError(f"Unknown dataset {name!r}: not a tfds name ({type(e).__name__}: {e}). Use a tfds "
+                           "name such as 'cifar10', or --dataset=folder:PATH for a folder of images.") from None
+    prepared = tf.io.gfile.exists(os.path.join(builder.data_dir, "dataset_info.json"))
+    if not prepared:
+        if not download:
+            raise DatasetError(
+                f"Dataset {name!r} is not prepared in {where} (looked for {builder.data_dir}). Point --data_dir "
+                f"(or TFDS_DATA_DIR) at a tensorflow-datasets directory that holds it, e.g. "
+                f"--data_dir=../shared/data/tensorflow_datasets, or pass --download to let tfds fetch it.")
+        builder.download_and_prepare()
+    splits = builder.info.splits
+    if split == "test" and "test" not in splits:
+        split = "validation" if "validation" in splits else "train[90%:]"
+    elif split == "train" and "test" not in splits and "validation" not in splits:
+        split = "train[:90%]"
+    ds = builder.as_dataset(split=split, shuffle_files=False)
+    return ds.map(lambda ex: ex["image"], num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, *, data_dir: str | None = None,
+                crop: str = "auto", max_examples: int | None = None, download: bool = False) -> tf.data.Dataset:
+    """A `tf.data.Dataset` of uint8 images `[size[0], size[1], channels]` from a tfds name or `folder:PATH`.
+
+    Args:
+      dataset: tfds name (e.g. 'cifar10', 'mnist', 'celeb_a') or 'folder:PATH'.
+      split: 'train' or 'test' (for folders, the held-back ~10% chosen by file-name hash; for tfds sets without
+        a test split, 'validation' or the last 10% of 'train').
+      size: target (height, width) in pixels; images are cropped/resized with `fit_to_size(crop=crop)`.
+      channels: 1 (grayscale) or 3 (RGB); images are converted.
+      data_dir: tfds data directory (else $TFDS_DATA_DIR, else tfds' default). Ignored for folders.
+      max_examples: keep only the first N images (quick runs).
+      download: allow tfds to download and prepare a missing dataset (never done in tests/CI).
+    Raises:
+      DatasetError: unknown dataset, not prepared and `download` is False, or empty/missing folder.
+    Unreadable files in a folder are skipped with a logged warning instead of stopping the job.
+    """
+    if dataset.startswith(FOLDER_PREFIX):
+        files = list_folder_images(os.path.expanduser(dataset[len(FOLDER_PREFIX):]), split)
+        if max_examples:
+            files = files[:max_examples]
+        ds = tf.data.Dataset.from_tensor_slices(files)
+        ds = ds.map(lambda p: _decode_file(p, channels), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = _tfds_source(dataset, split, data_dir, download)
+        if max_examples:
+            ds = ds.take(max_examples)
+        ds = ds.map(lambda im: _to_channels(im, channels), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda im: fit_to_size(im, size, crop), num_parallel_calls=tf.data.AUTOTUNE)
+    # A bad file (truncated JPEG, wrong format) is logged and skipped; the rest of the job goes on.
+    return ds.ignore_errors(log_warning=True)
+
+
+def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+    c = image.shape[-1]
+    if c == channels:
+        return image
+    if channels == 3 and c == 1:
+        return tf.image.grayscale_to_rgb(image)
+    if channels == 1 and c == 3:
+        return tf.cast(tf.round(tf.image.rgb_to_grayscale(tf.cast(image, tf.float32))), tf.uint8)
+    raise DatasetError(f"cannot convert {c}-channel images to {channels} channels")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pipelines.
+# ---------------------------------------------------------------------------------------------------------
+def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Callable, *, seed: int,
+                      shuffle_buffer: int = 10_000) -> tf.data.Dataset:
+    """Infinite training stream: cache -> shuffle -> repeat -> batch -> batched `make_pair` -> prefetch.
+
+    `make_pair(images_uint8 [B, H, W, C], seed [2] int64) -> (inputs, targets)` runs once per batch
+    (vectorised); its seed is `(seed, batch index)`, so a run is reproducible from `--seed`.
+    Decoded, cropped images are cached in memory after the first pass.
+    """
+    ds = images.cache().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=True)
+    counter = tf.data.Dataset.counter()
+    ds = tf.data.Dataset.zip((ds, counter)).map(
+        lambda x, i: make_pair(x, tf.stack([tf.constant(seed, tf.int64), i])),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_pipeline(images: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
+    """Finite, ordered stream of uint8 batches `[B, H, W, C]` (last batch may be smaller) for evaluation."""
+    return images.batch(batch_size).prefetch(tf.data.AUTOTUNE)

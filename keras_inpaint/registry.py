@@ -1,0 +1,320 @@
+"""Model registry (SPEC §1): model id -> everything `train.py`, `export.py` and the tests need to know.
+
+Adding a model is one `ModelSpec` entry here plus its builder in `keras_inpaint/models/`. `train.py` and
+`export.py` contain nothing model-specific. Defaults are the papers' (seed and table cited per field); any can
+be overridden by a command-line flag.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import keras
+
+from keras_inpaint import tasks
+from keras_inpaint.models import context_encoder
+from keras_inpaint.models import denoising, super_resolution
+from keras_inpaint.models import dcgan_inpaint, restoration_gan
+from keras_inpaint.training import adversarial
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """One model id.
+
+    Attributes:
+      id: registry id (SPEC §1).
+      paper: where the architecture and recipe come from (seed file, section, table).
+      description: one line for `--help` and the README table.
+      build_network: () -> keras.Model, the inference network (input/output in `value_range`).
+      make_task: (**task_options) -> task object (see `keras_inpaint.tasks`): corruption, paste-back, metrics,
+        export signature.
+      image_shape: (H, W, C) of the stored images the model consumes.
+      value_range: (0, 1) for ReLU/sigmoid-output autoencoders, (-1, 1) for tanh generators (SPEC §2).
+      default_dataset: tfds name or `folder:PATH`.
+      crop: `keras_inpaint.data.fit_to_size` recipe for images of another size.
+      batch_size: the paper's (global) batch size.
+      learning_rate, beta_1, beta_2: Adam settings.
+      steps: training iterations (mini-batches) of the paper's schedule.
+      loss: Keras loss name for supervised models.
+      params: expected total parameter count (including BN moving statistics), from spec/models.md.
+      task_options: {option name: default} that `make_task(**options)` accepts (e.g. `corruption`,
+        `train_noise` of the seed-002 denoising autoencoders); empty for models without options. Use
+        `spec.task(**options)`, which rejects options the model does not have.
+      build_trainer: None for models trained by plain `fit()` on `build_network()` with `loss`; for GANs,
+        `(spec, run_config) -> compiled keras.Model` (an `AdversarialTrainer` whose `generator` is the
+        inference network), built by `training.run.build_training_model` inside the strategy scope.
+      trainer_options: {option name: default} that `build_trainer` reads (e.g. `d_steps`, `content_loss`,
+        `gradient_penalty`; see `keras_inpaint.training.adversarial.TRAINER_OPTIONS`); overridden by
+        `RunConfig.trainer_options` through `spec.resolve_trainer_options`.
+      discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
+        generator's, the exported network).
+    """
+
+    id: str
+    paper: str
+    description: str
+    build_network: Callable[[], keras.Model]
+    make_task: Callable[..., object]
+    image_shape: tuple[int, int, int]
+    value_range: tuple[float, float]
+    default_dataset: str
+    batch_size: int
+    learning_rate: float
+    steps: int
+    params: int
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    loss: str = "mse"
+    crop: str = "auto"
+    task_options: dict = dataclasses.field(default_factory=dict)
+    build_trainer: Callable[..., keras.Model] | None = None
+    trainer_options: dict = dataclasses.field(default_factory=dict)
+    discriminator_params: int | None = None
+
+    def make_optimizer(self, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+        """Adam with this model's settings (`learning_rate` overrides the paper's)."""
+        return keras.optimizers.Adam(learning_rate or self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+
+    def task(self, **options):
+        """The task object with `options` overriding `task_options` (values None are ignored: "use the default").
+
+        Raises:
+          ValueError: an option this model does not have (the message lists the valid ones), or a bad value.
+        """
+        options = {k: v for k, v in options.items() if v is not None}
+        unknown = sorted(set(options) - set(self.task_options))
+        if unknown:
+            valid = ", ".join(sorted(self.task_options)) or "none"
+            raise ValueError(f"model {self.id!r} has no option(s) {', '.join(unknown)}; valid options: {valid}")
+        return self.make_task(**{**self.task_options, **options})
+
+    def resolve_trainer_options(self, overrides: dict | None = None) -> dict:
+        """`trainer_options` with `overrides` applied (values None are ignored: "use the default").
+
+        Raises:
+          ValueError: an option this model's trainer does not have (the message lists the valid ones).
+        """
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        unknown = sorted(set(overrides) - set(self.trainer_options))
+        if unknown:
+            valid = ", ".join(sorted(self.trainer_options)) or "none"
+            raise ValueError(f"model {self.id!r} has no trainer option(s) {', '.join(unknown)}; valid: {valid}")
+        return {**self.trainer_options, **overrides}
+
+
+REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Adds `spec` to the registry. Raises ValueError on a duplicate id."""
+    if spec.id in REGISTRY:
+        raise ValueError(f"model id {spec.id!r} registered twice")
+    REGISTRY[spec.id] = spec
+    return spec
+
+
+def get(model_id: str) -> ModelSpec:
+    """The spec of `model_id`. Raises ValueError listing the valid ids when it is unknown."""
+    try:
+        return REGISTRY[model_id]
+    except KeyError:
+        raise ValueError(f"unknown model id {model_id!r}; valid ids: {', '.join(sorted(REGISTRY))}") from None
+
+
+register(ModelSpec(
+    id="context_encoder",
+    paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",
+    description="inpaint the centre 16x16 of a 32x32 image (L2 autoencoder)",
+    build_network=context_encoder.build_context_encoder,
+    make_task=lambda: tasks.CentreHoleInpainting((32, 32, 3), hole=16, value_range=(0.0, 1.0), output="fill"),
+    image_shape=(32, 32, 3),
+    value_range=(0.0, 1.0),          # ReLU output (spec/models.md §1, 000-d)
+    default_dataset="cifar10",
+    batch_size=64,                   # seed: "Batch Size ... 64"
+    learning_rate=1e-3,              # proposal: Keras Adam default (seed gives no lr)
+    steps=50_000,                    # seed: "50.000 epochs", read as iterations (000-c)
+    params=4_365_635,
+    loss="mse",                      # seed: "Mean Squared Error"
+))
+
+
+# --- seed 002: denoising autoencoders (spec/models.md §4) -----------------------------------------------
+# Options (spec.task(**options)): corruption "noise" | "white_box"; train_noise "random" | "none" | f.
+_DENOISING_OPTIONS = {"corruption": "noise", "train_noise": None}
+
+register(ModelSpec(
+    id="denoising_ae_mnist",
+    paper="seed 002 (MNIST autoencoder, latent 32; spec/models.md §4a)",
+    description="remove Gaussian noise from 28x28 MNIST digits (autoencoder, latent 32)",
+    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=32),
+    make_task=lambda **options: tasks.Denoising((28, 28, 1), **options),
+    task_options=dict(_DENOISING_OPTIONS),   # default: noisy input f ~ U(0, 0.5) -> clean target (002-a)
+    image_shape=(28, 28, 1),
+    value_range=(0.0, 1.0),          # sigmoid output
+    default_dataset="mnist",         # seed: "der bekannte MNIST-Datensatz"
+    batch_size=128,                  # proposal (keras.io denoising example)
+    learning_rate=1e-3,              # proposal: Keras Adam default
+    steps=23_450,                    # proposal: 50 epochs x 469 batches of 128 over the 60,000 training images
+    params=278_369,
+    loss="binary_crossentropy",      # proposal (blog.keras.io / keras.io denoising examples; sigmoid output)
+))
+
+register(ModelSpec(
+    id="denoising_ae_fashion",
+    paper="seed 002 (Fashion-MNIST denoising autoencoder, larger latent; spec/models.md §4b)",
+    description="remove Gaussian noise (or, --corruption=white_box, white rectangles) from 28x28 Fashion-MNIST",
+    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=64),
+    make_task=lambda **options: tasks.Denoising((28, 28, 1), **options),
+    task_options=dict(_DENOISING_OPTIONS),   # seed: denoising AE first, then retrained with white boxes
+    image_shape=(28, 28, 1),
+    value_range=(0.0, 1.0),
+    default_dataset="fashion_mnist",  # seed: "MNIST Fashion Datensatz"
+    batch_size=128,                  # proposal
+    learning_rate=1e-3,              # proposal
+    steps=23_450,                    # proposal: 50 epochs x 469 batches of 128 over 60,000 images
+    params=479_105,                  # latent 64: proposal for "vergrößerter Latent Space" (002-b)
+    loss="binary_crossentropy",      # proposal
+))
+
+register(ModelSpec(
+    id="denoising_ae_ffhq",
+    paper="seed 002 (128x128 face autoencoder, 4+4 blocks, latent 1024; spec/models.md §4c)",
+    description="remove white rectangles from 128x128 faces (autoencoder, latent 1024)",
+    build_network=lambda: denoising.build_denoising_ae_ffhq((128, 128, 3), latent=1024),
+    make_task=lambda corruption="white_box", **options: tasks.Denoising((128, 128, 3), corruption, **options),
+    task_options={"corruption": "white_box", "train_noise": None},  # seed: "mit den gleichen Artefakten"
+    image_shape=(128, 128, 3),
+    value_range=(0.0, 1.0),
+    # FFHQ thumbnails are not in shared/data; UTKFace aligned&cropped 200x200 stands in (resized to 128).
+    default_dataset="folder:../shared/data/faces/utkface_aligned_cropped",
+    batch_size=32,                   # proposal
+    learning_rate=1e-3,              # proposal
+    steps=3_550,                     # proposal "50 epochs": 50 x 71 batches of 32 over the folder's 2,247 train images
+    params=34_938_499,
+    loss="mse",                      # proposal
+))
+
+# --- seed 003: super-resolution autoencoder (spec/models.md §6) -----------------------------------------
+register(ModelSpec(
+    id="sr_autoencoder",
+    paper="seed 003 §5 (residual convolutional autoencoder, 1,110,403 parameters; spec/models.md §6)",
+    description="x3 super-resolution of a bicubic-upscaled image (residual autoencoder, fully convolutional)",
+    build_network=lambda: super_resolution.build_sr_autoencoder((None, None, 3)),
+    make_task=lambda: tasks.SuperResolution((120, 120, 3), scale=super_resolution.SCALE),
+    image_shape=(120, 120, 3),       # seed: HR crops "a 120x120 píxeles"
+    value_range=(0.0, 1.0),          # x/255 ("se normalizaron"); ReLU output, clipped at inference
+    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
+    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    crop="centre",                   # proposal: centre 120x120 of the aligned 178x218 image
+    batch_size=16,                   # proposal (R-SR copies use 10-16)
+    learning_rate=1e-3,              # R-SR optimizer='adam' (Keras default)
+    steps=1_870,                     # seed "10 épocas": 10 x 187 batches of 16 over the folder's 2,980 train images
+    params=1_110_403,                # seed: "1,110,403 parámetros"
+    loss="mse",                      # seed: MSE
+))
+
+# --- adversarial models (issue 3): trained by training.adversarial.AdversarialTrainer ---------------------
+# `params` is the generator's count (the exported inference network), `discriminator_params` the D's.
+# `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
+register(ModelSpec(
+    id="context_encoder_gan",
+    paper="seed 000 §IV-B, Tables I-II (adversarial context encoder; Pathak et al. 2016, R-CE train.lua)",
+    description="inpaint the centre 16x16 of a 32x32 image (generator + discriminator on the centre, L2 + adversarial)",
+    build_network=context_encoder.build_context_encoder_generator,
+    make_task=lambda: tasks.CentreHoleInpainting((32, 32, 3), hole=16, value_range=(-1.0, 1.0), output="fill"),
+    build_trainer=adversarial.trainer_builder(
+        lambda o: context_encoder.build_context_encoder_generator(synchronized=o["sync_bn"]),
+        lambda o: context_encoder.build_context_encoder_discriminator(synchronized=o["sync_bn"]),
+        adversarial_loss="bce",      # seed Table I: "Binary Cross Entropy"
+        discriminator_view=None),    # D sees the 16x16 centre: the generator's fill and the target centre
+    trainer_options={
+        "d_steps": 1,                # seed: D trained once per batch, then the combined network
+        "content_loss": "mse",       # seed Table II: "Mean Squared Error"
+        "content_weight": 0.999,     # seed "0.999 * PG", R-CE wtl2 = 0.999 on the L2 term (000-e)
+        "adversarial_weight": 0.001,  # seed "0.001 * PD": the adversarial BCE of D(G(x)) vs "real"
+        "d_learning_rate": 2e-4,     # Table I: "Adam(LR = 0.0002)", 10x smaller than G's (000-b)
+        "gradient_penalty": 0.0,
+        "real_label_smoothing": 0.0,
+        "sync_bn": None,
+    },
+    image_shape=(32, 32, 3),
+    value_range=(-1.0, 1.0),         # seed: "Normalizar valores de entrada entre -1 e 1 e usar ativação tanh"
+    default_dataset="cifar10",
+    batch_size=32,                   # Tables I/II: 32
+    learning_rate=2e-3,              # Table II: "Adam(LR = 0.002)" (generator)
+    beta_1=0.5,                      # R-CE beta1 = 0.5 (proposal: the seed gives none)
+    steps=80_000,                    # seed: "80.000 epochs", read as iterations (000-c)
+    params=7_440_643,                # Table II
+    discriminator_params=1_440_961,  # Table I (first conv stride 1, 000-a)
+))
+
+register(ModelSpec(
+    id="dcgan_inpaint",
+    paper="seed 001 (text): conditional fully convolutional DCGAN inpainter (SPEC §1.1; pix2pix-style losses)",
+    description="inpaint a 32x32 hole (centre or --mask=random_box) in 64x64 faces (conditional DCGAN, L1 + BCE)",
+    build_network=dcgan_inpaint.build_dcgan_inpaint_generator,
+    make_task=lambda mask="centre": tasks.MaskedInpainting((64, 64, 3), hole=32, value_range=(-1.0, 1.0),
+                                                           mask=mask),
+    task_options={"mask": "centre"},  # R-576 scale = 0.25 centre square; "random_box": 1/16-1/4 of the area
+    build_trainer=adversarial.trainer_builder(
+        lambda o: dcgan_inpaint.build_dcgan_inpaint_generator(synchronized=o["sync_bn"]),
+        lambda o: dcgan_inpaint.build_dcgan_inpaint_discriminator(synchronized=o["sync_bn"]),
+        adversarial_loss="bce",      # SPEC §1.1: D = BCE on real and fake; G adversarial = BCE(D(G(x)), 1)
+        discriminator_view=None),    # D sees the whole 64x64 image (real, or the generator's output)
+    trainer_options={
+        "d_steps": 1,
+        "content_loss": "l1",        # SPEC §1.1: G = 100·L1(G(x), y) + BCE (pix2pix weighting, proposal)
+        "content_weight": 100.0,
+        "adversarial_weight": 1.0,
+        "d_learning_rate": 2e-4,
+        "gradient_penalty": 0.0,
+        "real_label_smoothing": 0.0,  # seed 001's code smooths real labels to 0.9 (s = 0.1); SPEC §1.1 does not
+        "sync_bn": None,
+    },
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # seed: "divide each pixel by 255 multiply by 2 and subtract 1"
+    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
+    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    crop="face108",                  # SPEC §4: centre 108x108 of the aligned 178x218 image, resized to 64x64
+    batch_size=64,                   # SPEC §1.1
+    learning_rate=2e-4,              # SPEC §1.1: Adam 2e-4, beta_1 0.5 (both networks)
+    beta_1=0.5,
+    steps=1_560,                     # proposal: R-576's 10 epochs over the seed's 10,000 training images, batch 64
+    params=dcgan_inpaint.GENERATOR_PARAMS,                  # 5,517,955 (computed; SPEC gives no count)
+    discriminator_params=dcgan_inpaint.DISCRIMINATOR_PARAMS,  # 2,768,321 (computed)
+))
+
+register(ModelSpec(
+    id="restoration_gan",
+    paper="seed 002 (GAN after RaphaelMeudec/deblur-gan, Kupyn et al. 2018; spec/models.md §5)",
+    description="remove white rectangles from 128x128 faces (ResNet generator + critic, 5 critic updates per G update)",
+    build_network=restoration_gan.build_restoration_generator,
+    make_task=lambda: tasks.WhiteBoxRestoration((128, 128, 3), network_range=(-1.0, 1.0)),
+    build_trainer=adversarial.trainer_builder(
+        lambda o: restoration_gan.build_restoration_generator(synchronized=o["sync_bn"]),
+        # R-DB: sigmoid output, no gradient penalty; the DeblurGAN paper's WGAN-GP critic is linear (002-d)
+        lambda o: restoration_gan.build_restoration_critic(sigmoid_output=not o["gradient_penalty"],
+                                                           synchronized=o["sync_bn"]),
+        adversarial_loss="wasserstein",  # R-DB wasserstein_loss (see losses.wasserstein_critic_loss for the sign)
+        discriminator_view=None),    # the critic sees the whole 128x128 image
+    trainer_options={
+        "d_steps": 5,                # R-DB critic_updates = 5; seed: "fünfmal so oft ... wie der Generator"
+        "content_loss": "l1",        # proposal (no weights file needed); R-DB: "perceptual" (VGG16 block3_conv3)
+        "content_weight": 100.0,     # R-DB loss_weights = [100, 1]
+        "adversarial_weight": 1.0,
+        "gradient_penalty": 0.0,     # R-DB: none; DeblurGAN paper: 10 (WGAN-GP, linear critic)
+        "vgg_weights": None,         # local VGG16 no-top weights for content_loss="perceptual"
+        "vgg_preprocess": False,     # R-DB feeds [-1, 1] images to VGG unchanged
+        "sync_bn": None,
+    },
+    image_shape=(128, 128, 3),
+    value_range=(-1.0, 1.0),         # R-DB preprocess_image: (x - 127.5) / 127.5
+    # FFHQ thumbnails are not in shared/data; UTKFace aligned&cropped 200x200 stands in (resized to 128).
+    default_dataset="folder:../shared/data/faces/utkface_aligned_cropped",
+    batch_size=16,                   # R-DB CLI default
+    learning_rate=1e-4,              # R-DB: Adam 1e-4, beta_1 0.9, beta_2 0.999 (both networks)
+    steps=560,                       # R-DB default 4 epochs x 140 batches of 16 over the folder's 2,247 train images
+    params=restoration_gan.GENERATOR_PARAMS,          # 11,399,171
+    discriminator_params=restoration_gan.CRITIC_PARAMS_128,  # 2,901,762 at 128x128
+))

@@ -1,0 +1,287 @@
+"""The adversarial trainer: a `keras.Model` whose `train_step` trains a generator and a discriminator (SPEC §5).
+
+`AdversarialTrainer` wraps two built Keras networks and overrides `train_step` / `test_step` with explicit
+`tf.GradientTape`s and two optimisers, in the style of keras-io's `dcgan_overriding_train_step.py`, so that
+everything `fit()` offers keeps working: callbacks and progress bars (the loss trackers are returned from
+`train_step`), `BackupAndRestore` resume (both networks, both optimisers and the trackers are saved by
+`save_weights`), `jit_compile`, `steps_per_execution`, and `tf.distribute` strategies (every loss is a mean over
+the GLOBAL batch: per-example losses reduced with `tf.nn.compute_average_loss`, replicas' gradients summed).
+
+One training step, on a batch `(network_input, target)` exactly as a task's `make_pair` produces it:
+
+  1. `fake = G(network_input)` (training mode), computed once;
+  2. `d_steps` discriminator updates, all on the same real batch `view(target)` and the same generated batch
+     `view(fake)` (deblur-gan's `critic_updates = 5`; seed 002: "der Diskriminator fünfmal so oft ...
+     trainiert wie der Generator"). Real and fake go through D in separate calls (seed 000: "em batches
+     separados"), so each has its own BatchNorm statistics; each update minimises
+     `d_loss = discriminator_loss(D(real), D(fake)) [+ gradient_penalty_weight * gradient_penalty]`;
+  3. one generator update on `g_loss = content_weight * content(target, fake) + adversarial_weight *
+     generator_loss(D(view(fake)))`, with D as updated in step 2.
+
+`view` is what the discriminator sees (a trainer option): the generator output / target as they are (the 16x16
+centre fill for `context_encoder_gan`, the whole image for the others), a `(top, left, h, w)` box of them, or
+any callable.
+
+Logged (progress bar, History, TensorBoard): `d_loss`, `g_loss`, `g_content` and `g_adv` (the unweighted
+generator terms), `d_real` = mean D(x), `d_fake` = mean D(G(x)) (over the step's critic updates), and `d_gp` when
+the gradient penalty is on. Validation (`test_step`) reports the content loss of G in inference mode as `loss`
+(so `val_loss` in the logs). `trainer.optimizer` is the generator's optimiser: its `iterations` counts training
+steps (generator updates); `trainer.d_optimizer.iterations` counts `d_steps` times as many.
+
+Differences from the Keras-2 reference code (`train_on_batch` on D, then on a frozen-D combined model),
+chosen so that one `train_step` is one graph and one fake batch:
+  * R-DB and seed 000 make the fake batch with `G.predict` (inference mode) and then recompute G(x) in training
+    mode inside the combined model; here G runs once, in training mode, and that output is used for D's updates
+    (as a constant) and for G's loss (the keras-io / TF DCGAN-tutorial practice);
+  * a Keras-2 D step is two `train_on_batch` calls (two optimiser updates: real, then fake); here it is one
+    update on the sum of the real and fake terms;
+  * D runs in training mode while G's adversarial loss is computed (a frozen Keras-2 D ran BN in inference mode).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from keras_inpaint import losses
+
+# Options a registry entry may put in `ModelSpec.trainer_options` (defaults there), overridable per run
+# through `RunConfig.trainer_options` / the command line.
+TRAINER_OPTIONS = {
+    "d_steps": "discriminator (critic) updates per generator update, on the same real and generated batch",
+    "content_loss": "generator content loss: 'mse', 'l1' or 'perceptual' (VGG16 block3_conv3, needs vgg_weights)",
+    "content_weight": "weight of the content loss in the generator loss",
+    "adversarial_weight": "weight of the adversarial term in the generator loss",
+    "gradient_penalty": "WGAN-GP weight λ (0 = off); restoration_gan's critic then has a linear output",
+    "real_label_smoothing": "one-sided label smoothing s of BCE discriminators (real label 1 - s)",
+    "d_learning_rate": "discriminator Adam learning rate (default: the paper's, scaled like --learning_rate)",
+    "vgg_weights": "local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)",
+    "vgg_preprocess": "feed VGG 0..255 mean-subtracted images instead of R-DB's raw [-1, 1] images",
+    "sync_bn": "synchronized (cross-replica) BatchNorm; None = on iff the strategy has several replicas",
+}
+
+
+class AdversarialTrainer(keras.Model):
+    """A generator and a discriminator trained adversarially by `fit()` (see the module docstring).
+
+    Args:
+      generator: built Keras model, `network_input -> image` in the model's value range.
+      discriminator: built Keras model, `view(image) -> score` `[N, ...]` (probability, or a critic score).
+      adversarial_loss: 'bce', 'wasserstein' or 'least_squares' (`keras_inpaint.losses.ADVERSARIAL_LOSSES`).
+      content_loss: 'mse', 'l1', or a callable `(target, prediction) -> [N]` (e.g. `losses.PerceptualLoss`).
+      content_weight, adversarial_weight: the generator loss is
+        `content_weight * content + adversarial_weight * adversarial` (seed 000: 0.999 / 0.001; pix2pix and
+        SPEC §1.1: 100 / 1; R-DB: 100 / 1).
+      d_steps: discriminator updates per generator update (>= 1).
+      gradient_penalty_weight: λ of `losses.gradient_penalty` added to the discriminator loss (0 = off).
+      real_label_smoothing: one-sided label smoothing of the BCE discriminator loss.
+      discriminator_view: None (D sees the generator output and the target as they are), a `(top, left, h, w)`
+        box cut from both, or a callable `images -> images`.
+      global_batch_size: the batch size the losses are divided by; None (default) = per-replica batch x
+        replicas, i.e. the global batch of each step (also right for a smaller last validation batch).
+      seed: seed of the gradient-penalty interpolation weights (stateless, so reproducible and resumable).
+    Raises:
+      ValueError: unknown adversarial or content loss, d_steps < 1, negative weights.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, *, adversarial_loss: str = "bce",
+                 content_loss: str | Callable = "mse", content_weight: float = 1.0, adversarial_weight: float = 1.0,
+                 d_steps: int = 1, gradient_penalty_weight: float = 0.0, real_label_smoothing: float = 0.0,
+                 discriminator_view=None, global_batch_size: int | None = None, seed: int = 0,
+                 name: str = "adversarial_trainer", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if adversarial_loss not in losses.ADVERSARIAL_LOSSES:
+            raise ValueError(f"adversarial_loss must be one of {sorted(losses.ADVERSARIAL_LOSSES)}, "
+                             f"got {adversarial_loss!r}")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be >= 1, got {d_steps}")
+        if min(content_weight, adversarial_weight, gradient_penalty_weight) < 0:
+            raise ValueError("loss weights must be >= 0")
+        if real_label_smoothing and adversarial_loss != "bce":
+            raise ValueError("real_label_smoothing applies only to adversarial_loss='bce'")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.adversarial_loss = adversarial_loss
+        self._g_adv_fn, d_fn = losses.ADVERSARIAL_LOSSES[adversarial_loss]
+        if adversarial_loss == "bce":
+            self._d_loss_fn = lambda r, f: d_fn(r, f, real_label_smoothing=real_label_smoothing)
+        else:
+            self._d_loss_fn = d_fn
+        self._content_fn = losses.content_loss(content_loss) if isinstance(content_loss, str) else content_loss
+        self.content_weight = float(content_weight)
+        self.adversarial_weight = float(adversarial_weight)
+        self.d_steps = int(d_steps)
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self._view_fn = _make_view(discriminator_view)
+        self.global_batch_size = global_batch_size
+        self.seed = int(seed)
+        names = ["d_loss", "g_loss", "g_content", "g_adv", "d_real", "d_fake"]
+        if self.gradient_penalty_weight > 0:
+            names.append("d_gp")
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self.d_optimizer = None
+        self.built = True  # both networks are built functional models
+
+    # --- Keras plumbing ---------------------------------------------------------------------------------
+    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
+                **kwargs):
+        """Sets the two optimisers (`g_optimizer` becomes `self.optimizer`) and builds their state at once.
+
+        `kwargs` go to `keras.Model.compile` (`jit_compile`, `steps_per_execution`, `run_eagerly`); `loss`
+        and `metrics` are not accepted (the losses are the trainer's). Building the optimisers here means a
+        checkpoint (e.g. `BackupAndRestore`, or `load_trained_model`) restores both optimisers' slots and
+        step counters, although `BackupAndRestore` itself only knows `model.optimizer`.
+        """
+        for bad in ("loss", "metrics", "optimizer"):
+            if kwargs.get(bad) is not None:
+                raise TypeError(f"AdversarialTrainer.compile does not take {bad!r}")
+            kwargs.pop(bad, None)
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def g_optimizer(self) -> keras.optimizers.Optimizer:
+        """The generator's optimiser (= `self.optimizer`)."""
+        return self.optimizer
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def call(self, inputs, training=False):
+        """The generator: `network_input -> image` (what `predict()` and the exported network compute)."""
+        return self.generator(inputs, training=training)
+
+    # --- losses -------------------------------------------------------------------------------------------
+    def _average(self, per_example: tf.Tensor) -> tf.Tensor:
+        """Per-example losses `[n]` of this replica -> their sum divided by the GLOBAL batch size."""
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+
+    @staticmethod
+    def _regularization(model: keras.Model) -> tf.Tensor | float:
+        return tf.nn.scale_regularization_loss(tf.add_n(model.losses)) if model.losses else 0.0
+
+    def _track(self, name: str, per_example: tf.Tensor) -> None:
+        # Local mean weighted by the local batch size: Keras' on-read metric variables then sum totals and
+        # counts over replicas, so the result is the global mean (as Keras' own loss tracker does).
+        per_example = tf.cast(per_example, tf.float32)
+        self._trackers[name].update_state(tf.reduce_mean(per_example), sample_weight=tf.shape(per_example)[0])
+
+    def _gp_seed(self) -> tf.Tensor:
+        ctx = tf.distribute.get_replica_context()
+        replica = tf.cast(ctx.replica_id_in_sync_group if ctx is not None else 0, tf.int64)
+        return tf.stack([tf.constant(self.seed, tf.int64) * 1009 + replica,
+                         tf.cast(self.d_optimizer.iterations, tf.int64)])
+
+    # --- steps --------------------------------------------------------------------------------------------
+    def _discriminator_step(self, real: tf.Tensor, fake: tf.Tensor) -> None:
+        with tf.GradientTape() as tape:
+            d_real = self.discriminator(real, training=True)
+            d_fake = self.discriminator(fake, training=True)
+            per_example = self._d_loss_fn(d_real, d_fake)
+            self._track("d_loss", per_example)
+            if self.gradient_penalty_weight > 0:
+                gp = losses.gradient_penalty(self.discriminator, real, fake, seed=self._gp_seed())
+                self._track("d_gp", gp)
+                per_example = per_example + self.gradient_penalty_weight * gp
+            loss = self._average(per_example) + self._regularization(self.discriminator)
+            scaled = self.d_optimizer.scale_loss(loss)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        self._track("d_real", losses.per_example_mean(d_real))
+        self._track("d_fake", losses.per_example_mean(d_fake))
+
+    def train_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as g_tape:
+            fake = self.generator(x, training=True)
+            with g_tape.stop_recording():
+                real_view = self._view_fn(y)
+                fake_view = tf.stop_gradient(self._view_fn(fake))
+                for _ in range(self.d_steps):  # unrolled: d_steps is small (1 or 5)
+                    self._discriminator_step(real_view, fake_view)
+            d_on_fake = self.discriminator(self._view_fn(fake), training=True)
+            content = self._content_fn(y, fake)
+            adversarial = self._g_adv_fn(d_on_fake)
+            per_example = self.content_weight * content + self.adversarial_weight * adversarial
+            g_loss = self._average(per_example) + self._regularization(self.generator)
+            scaled = self.optimizer.scale_loss(g_loss)
+        variables = self.generator.trainable_variables
+        self.optimizer.apply_gradients(zip(g_tape.gradient(scaled, variables), variables))
+        self._track("g_loss", per_example)
+        self._track("g_content", content)
+        self._track("g_adv", adversarial)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def test_step(self, data):
+        """Validation: the generator's content loss in inference mode, reported as `loss` (`val_loss`)."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        content = self._content_fn(y, self.generator(x, training=False))
+        self._track("g_content", content)
+        return {"loss": self._trackers["g_content"].result()}
+
+
+def _make_view(view):
+    if view is None:
+        return lambda images: images
+    if callable(view):
+        return view
+    top, left, h, w = (int(v) for v in view)
+    return lambda images: images[:, top:top + h, left:left + w, :]
+
+
+def trainer_builder(build_generator: Callable[[dict], keras.Model],
+                    build_discriminator: Callable[[dict], keras.Model], *, adversarial_loss: str,
+                    discriminator_view=None) -> Callable:
+    """A `ModelSpec.build_trainer`: `(spec, run_config) -> compiled AdversarialTrainer`.
+
+    `build_generator(options)` / `build_discriminator(options)` receive the resolved trainer options
+    (`spec.trainer_options` overridden by `run_config.trainer_options`), with `options["sync_bn"]` resolved to a
+    bool (True iff the current `tf.distribute` strategy has more than one replica, unless set). Both optimisers
+    are Adam with the spec's betas; the generator's learning rate is `run_config.learning_rate` (else the
+    spec's), the discriminator's `options["d_learning_rate"]` scaled by the same factor as the generator's
+    unless it was overridden explicitly (absent: the generator's). Call inside the strategy scope.
+
+    Raises:
+      ValueError: unknown trainer option; perceptual content loss without `vgg_weights` (at once, before any
+        training).
+      FileNotFoundError: `vgg_weights` names a missing file.
+    """
+
+    def build(spec, config) -> AdversarialTrainer:
+        overrides = dict(getattr(config, "trainer_options", None) or {})
+        opts = spec.resolve_trainer_options(overrides)
+        if opts.get("sync_bn") is None:
+            opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
+        g_lr = getattr(config, "learning_rate", None) or spec.learning_rate
+        if overrides.get("d_learning_rate") is not None:
+            d_lr = float(overrides["d_learning_rate"])
+        elif opts.get("d_learning_rate") is not None:
+            d_lr = float(opts["d_learning_rate"]) * g_lr / spec.learning_rate
+        else:
+            d_lr = g_lr
+        generator = build_generator(opts)
+        discriminator = build_discriminator(opts)
+        content = opts.get("content_loss", "mse")
+        if content == "perceptual":
+            content = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
+                                            preprocess=bool(opts.get("vgg_preprocess", False)),
+                                            value_range=spec.value_range)
+        trainer = AdversarialTrainer(
+            generator, discriminator, adversarial_loss=adversarial_loss, content_loss=content,
+            content_weight=opts.get("content_weight", 1.0), adversarial_weight=opts.get("adversarial_weight", 1.0),
+            d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
+            real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
+            discriminator_view=discriminator_view, seed=getattr(config, "seed", 0),
+            name=f"{spec.id}_trainer")
+        trainer.compile(
+            keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
+            keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam"),
+            jit_compile=getattr(config, "jit_compile", False),
+            steps_per_execution=getattr(config, "steps_per_execution", 1))
+        return trainer
+
+    return build

@@ -1,0 +1,67 @@
+"""Keras callbacks of the training loop: validation image metrics and the TensorBoard image grid."""
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+class ImageMetricsCallback(keras.callbacks.Callback):
+    """At each epoch end: task metrics on a fixed validation set and an image grid of fixed test images.
+
+    Adds `val_<metric>` (e.g. `val_psnr`, `val_ssim`, `val_hole_psnr`) to the epoch logs, so the Keras
+    progress bar prints them and the `TensorBoard` callback placed after this one writes them (validation run).
+    The grid (masked input | output after paste-back | original, one row per image) goes to
+    `<log_dir>/images` as `grid` and is also saved as `<png_path>` (a PNG of the latest epoch).
+
+    Args:
+      task: a `keras_inpaint.tasks` object.
+      network: the inference network (for a GAN: the generator).
+      val_images: uint8 `[N, H, W, C]` tensor of validation images (metrics).
+      grid_images: uint8 `[K, H, W, C]` tensor of images shown in the grid.
+      log_dir: TensorBoard log directory; png_path: where to write the latest grid (None: don't).
+    """
+
+    def __init__(self, task, network, val_images, grid_images, log_dir: str, png_path: str | None = None,
+                 batch_size: int = 500):
+        super().__init__()
+        self.task, self.network = task, network
+        self.val_images, self.grid_images = val_images, grid_images
+        self.batch_size = batch_size
+        self.png_path = png_path
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
+        self._eval = tf.function(lambda x: task.evaluate_batch(network, x))
+        self._grid = tf.function(lambda x: task.grid(network, x))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        sums, n = {}, 0
+        for start in range(0, int(self.val_images.shape[0]), self.batch_size):
+            batch = self.val_images[start:start + self.batch_size]
+            for k, v in self._eval(batch).items():
+                if not k.startswith("baseline_"):
+                    sums[k] = sums.get(k, 0.0) + float(tf.reduce_sum(v))
+            n += int(batch.shape[0])
+        for k, v in sums.items():
+            logs[f"val_{k}"] = v / n
+        grid = self._grid(self.grid_images)
+        step = int(self.model.optimizer.iterations.numpy()) if self.model.optimizer is not None else epoch
+        with self.writer.as_default():
+            tf.summary.image("grid (masked input | output | original)", grid, step=step)
+        self.writer.flush()
+        if self.png_path:
+            save_png(grid[0].numpy(), self.png_path)
+
+
+def save_png(image: np.ndarray, path: str, scale: int = 1) -> None:
+    """Writes a uint8 `[H, W, C]` array as PNG (optionally upscaled by an integer factor, nearest)."""
+    from PIL import Image
+
+    img = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    img.save(path)
+

@@ -1,0 +1,267 @@
+"""One training run: resolved configuration, run directory, `fit()` with resume, evaluation, export (SPEC §4-5).
+
+Run directory layout (default `runs/<model>-<dataset>`):
+  config.json    resolved settings, library versions, git hash
+  logs/          TensorBoard: losses, learning rate, validation metrics, image grid (logs/images)
+  checkpoints/   `keras.callbacks.BackupAndRestore` state (weights + optimizer + epoch); re-running the same
+                 command resumes from it
+  metrics.json   test-set metrics of the model and its baseline
+  grid.png       the latest evaluation image grid
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from keras_inpaint import data, evaluation, registry
+
+CHECKPOINT_DIR = "checkpoints"
+WEIGHTS_FILE = "latest.weights.h5"   # written by BackupAndRestore
+GRID_IMAGES = 8
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Settings of one run. `None` means "the registry's (paper's) default for this model"."""
+
+    model: str
+    dataset: str | None = None
+    data_dir: str | None = None
+    output_dir: str | None = None
+    steps: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    seed: int = 0
+    max_examples: int | None = None
+    val_examples: int = 1000
+    steps_per_epoch: int = 1000
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+    download: bool = False
+    export_dir: str | None = "saved_models"
+    task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
+    trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
+
+    def resolved(self) -> "RunConfig":
+        """A copy with every registry default filled in (raises ValueError for an unknown model id)."""
+        spec = registry.get(self.model)
+        c = dataclasses.replace(self)
+        c.dataset = c.dataset or spec.default_dataset
+        c.steps = c.steps or spec.steps
+        c.batch_size = c.batch_size or spec.batch_size
+        c.learning_rate = c.learning_rate or spec.learning_rate
+        c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
+        c.data_dir = data.resolve_data_dir(c.data_dir)
+        if c.steps <= 0 or c.batch_size <= 0 or c.steps_per_epoch <= 0:
+            raise ValueError("steps, batch_size and steps_per_epoch must be positive")
+        c.steps_per_epoch = min(c.steps_per_epoch, c.steps)
+        c.task_options = {k: v for k, v in (c.task_options or {}).items() if v is not None}
+        c.trainer_options = {k: v for k, v in (c.trainer_options or {}).items() if v is not None}
+        spec.task(**c.task_options)                      # fail now, not after loading data, on a bad option
+        spec.resolve_trainer_options(c.trainer_options)
+        return c
+
+    def task(self):
+        """The task object of this run (the model's task with this run's `task_options`)."""
+        return registry.get(self.model).task(**(self.task_options or {}))
+
+    @property
+    def epochs(self) -> int:
+        """Number of Keras epochs (an epoch is `steps_per_epoch` iterations: the logging/checkpoint interval)."""
+        return math.ceil(self.steps / self.steps_per_epoch)
+
+    @staticmethod
+    def load(run_dir: str) -> "RunConfig":
+        """Reads `<run_dir>/config.json` (written by `train`). Raises FileNotFoundError with the path."""
+        path = os.path.join(run_dir, "config.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} not found: --run_dir must be a directory written by train.py")
+        with open(path) as f:
+            raw = json.load(f)
+        fields = {f.name for f in dataclasses.fields(RunConfig)}
+        return RunConfig(**{k: v for k, v in raw["config"].items() if k in fields})
+
+
+def default_output_dir(model: str, dataset: str) -> str:
+    """`runs/<model>-<dataset>` with the dataset name made file-system safe."""
+    safe = dataset.replace("folder:", "folder-").strip("/").replace("/", "_").replace(":", "-")
+    return os.path.join("runs", f"{model}-{safe}")
+
+
+def _git_hash() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    import numpy as np
+
+    out = {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+           "numpy": np.__version__}
+    try:
+        import tensorflow_datasets as tfds
+        out["tensorflow_datasets"] = tfds.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def write_config(config: RunConfig) -> None:
+    """Writes `<output_dir>/config.json`: resolved settings, versions, git hash, time."""
+    os.makedirs(config.output_dir, exist_ok=True)
+    spec = registry.get(config.model)
+    payload = {"config": dataclasses.asdict(config), "paper": spec.paper, "value_range": spec.value_range,
+               "image_shape": spec.image_shape, "versions": _versions(), "git": _git_hash(),
+               "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with open(os.path.join(config.output_dir, "config.json"), "w") as f:
+        json.dump(payload, f, indent=2)
+
+
+def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.Model:
+    """The compiled Keras model that `fit()` trains, built in the current `tf.distribute` strategy scope.
+
+    Models with a `spec.build_trainer` (the GANs) get it: a compiled `keras.Model` whose `train_step` trains
+    several networks (e.g. `keras_inpaint.training.adversarial.AdversarialTrainer`, with a `generator`).
+    """
+    if spec.build_trainer is not None:
+        return spec.build_trainer(spec, config)
+    model = spec.build_network()
+    model.compile(optimizer=spec.make_optimizer(config.learning_rate), loss=spec.loss,
+                  jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+    return model
+
+
+def inference_network(model: keras.Model) -> keras.Model:
+    """The network used at inference: the model itself, or a GAN trainer's `generator`."""
+    return getattr(model, "generator", model)
+
+
+def load_trained_model(config: RunConfig) -> keras.Model:
+    """Builds the run's model and loads its latest checkpoint. Raises FileNotFoundError if there is none."""
+    spec = registry.get(config.model)
+    path = os.path.join(config.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path}: train the run first (python train.py ...)")
+    model = build_training_model(spec, config)
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+    return model
+
+
+def _completed_epochs(config: RunConfig) -> int:
+    path = os.path.join(config.output_dir, CHECKPOINT_DIR, "training_metadata.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return int(json.load(f).get("epoch", 0))
+    return 0
+
+
+def _images(config: RunConfig, split: str, limit: int | None = None) -> tf.data.Dataset:
+    spec = registry.get(config.model)
+    return data.load_images(config.dataset, split, spec.image_shape[:2], spec.image_shape[2],
+                            data_dir=config.data_dir, crop=spec.crop, max_examples=limit, download=config.download)
+
+
+def _first_images(ds: tf.data.Dataset, n: int) -> tf.Tensor:
+    return next(iter(ds.batch(n)))
+
+
+def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
+    """Trains (or resumes) `config.model`, evaluates it on the test split and exports it.
+
+    Returns a dict with `run_dir`, `history` (Keras logs per epoch of this invocation), `metrics` (test set)
+    and `export_path` (or None if `export_dir` is None).
+    Raises:
+      ValueError: unknown model id or bad settings; data.DatasetError: dataset not found or empty.
+    """
+    config = config.resolved()
+    spec = registry.get(config.model)
+    task = config.task()
+    keras.utils.set_random_seed(config.seed)
+    write_config(config)
+    done = _completed_epochs(config)
+    if done:
+        print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
+              f"(step {done * config.steps_per_epoch}).")
+
+    strategy = tf.distribute.get_strategy()
+    with strategy.scope():
+        model = build_training_model(spec, config)
+    network = inference_network(model)
+
+    # Data: seed offset by the completed epochs so a resumed run does not replay the first batches.
+    train_images = _images(config, "train", config.max_examples)
+    train_ds = data.training_pipeline(train_images, config.batch_size, task.make_pair, seed=config.seed + done)
+    val_images = _first_images(_images(config, "test", config.val_examples), config.val_examples)
+    val_ds = tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair)
+
+    log_dir = os.path.join(config.output_dir, "logs")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False),
+        *_image_callbacks(task, network, val_images, log_dir, config.output_dir),
+        keras.callbacks.TensorBoard(log_dir, update_freq=100, write_graph=False),
+        *extra_callbacks,
+    ]
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    start = time.time()
+    history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                        validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
+    wall = time.time() - start
+    trained_steps = int(model.optimizer.iterations.numpy())
+    print(f"Trained {trained_steps} steps ({config.epochs} epochs of {config.steps_per_epoch}); "
+          f"this invocation: {wall:.0f} s.")
+
+    results = evaluate(config, model=model)
+    export_path = None
+    if config.export_dir:
+        from keras_inpaint import exporting
+        export_path = exporting.export_run(config.output_dir, config.export_dir, model=model)
+    return {"run_dir": config.output_dir, "history": history.history, "metrics": results,
+            "export_path": export_path, "wall_seconds": wall}
+
+
+def _image_callbacks(task, network, val_images, log_dir, run_dir):
+    from keras_inpaint.training.callbacks import ImageMetricsCallback
+
+    return [ImageMetricsCallback(task, network, val_images, val_images[:GRID_IMAGES], log_dir,
+                                 png_path=os.path.join(run_dir, "grid.png"))]
+
+
+def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool = True) -> dict:
+    """Scores the run's model and the task's baseline on the whole test split (SPEC §3).
+
+    Writes `<output_dir>/metrics.json` and TensorBoard scalars under `logs/test`, prints the table, and
+    returns the metrics dict (adds `steps`, the number of training iterations done).
+    """
+    config = config.resolved()
+    spec = registry.get(config.model)
+    task = config.task()
+    model = model or load_trained_model(config)
+    network = inference_network(model)
+    results = evaluation.evaluate(task, network, _images(config, "test"))
+    results["steps"] = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else None
+    results["dataset"] = config.dataset
+    with open(os.path.join(config.output_dir, "metrics.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    writer = tf.summary.create_file_writer(os.path.join(config.output_dir, "logs", "test"))
+    with writer.as_default():
+        for k, v in results.items():
+            if isinstance(v, float):
+                tf.summary.scalar(f"test/{k}", v, step=results["steps"] or 0)
+    writer.flush()
+    if verbose:
+        print(evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split"))
+    return results

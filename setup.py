@@ -1,0 +1,26 @@
+"""keras_inpaint: Keras 3 / TensorFlow image inpainting, denoising and super-resolution from five papers.
+
+Tested ranges: Python 3.10-3.12, TensorFlow 2.16-2.21 with Keras 3 (3.3-3.15), tensorflow-datasets 4.9.
+CI installs exactly the versions pinned in .ci/run (TF 2.21.0, Keras 3.15.1, tfds 4.9.10).
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="keras_inpaint",
+    version="0.1.0",
+    description="Keras 3 image reconstruction (inpainting, denoising, super-resolution) reproducing five papers",
+    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_inpaint", "keras_inpaint.*"]),
+    python_requires=">=3.10,<3.13",
+    install_requires=[
+        "tensorflow>=2.16,<2.22",
+        "keras>=3.3,<3.16",
+        "tensorflow-datasets>=4.9,<4.10",
+        "numpy>=1.26,<3",
+        "pillow>=10,<14",
+        "absl-py>=2,<3",
+        "tensorboard>=2.16,<2.22",
+    ],
+    extras_require={"test": ["pytest>=8,<10"]},
+)

@@ -1,0 +1,38 @@
+"""Shared test fixtures: where the real data in ../shared/data is, and small helpers.
+
+Tests that need the real data skip with a printed reason when ../shared/data is absent (it is always present
+in CI). Nothing here downloads anything.
+"""
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.environ.get("KERAS_INPAINT_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
+TFDS_DIR = os.path.join(SHARED_DATA, "tensorflow_datasets")
+FACES_DIR = os.path.join(SHARED_DATA, "faces")
+BENCHMARKS_DIR = os.path.join(SHARED_DATA, "benchmarks")
+
+
+@pytest.fixture(scope="session")
+def tfds_dir():
+    """The prepared tensorflow-datasets directory (cifar10, mnist); skips when absent."""
+    if not os.path.isdir(os.path.join(TFDS_DIR, "cifar10")):
+        pytest.skip(f"real CIFAR-10 not found at {TFDS_DIR}")
+    return TFDS_DIR
+
+
+@pytest.fixture(scope="session")
+def faces_dir():
+    """../shared/data/faces (celeba_img_align, utkface_aligned_cropped); skips when absent."""
+    if not os.path.isdir(FACES_DIR):
+        pytest.skip(f"face folders not found at {FACES_DIR}")
+    return FACES_DIR
+
+
+@pytest.fixture(scope="session")
+def benchmarks_dir():
+    """../shared/data/benchmarks (Set5, Set14, BSD68); skips when absent."""
+    if not os.path.isdir(BENCHMARKS_DIR):
+        pytest.skip(f"benchmark images not found at {BENCHMARKS_DIR}")
+    return BENCHMARKS_DIR

@@ -1,0 +1,98 @@
+"""Train, evaluate and export a keras_inpaint model.
+
+  python train.py --model=context_encoder --dataset=cifar10
+  python train.py --model=context_encoder --dataset=folder:/path/to/images --steps=2000
+  python train.py --model=context_encoder --evaluate_only        # re-score an existing run
+
+Every default (dataset, batch size, learning rate, number of steps) is the paper's, from the model registry;
+each flag overrides it. Re-running the same command resumes from the last checkpoint. Run `--helpfull` for
+every flag.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+from keras_inpaint import data, registry  # noqa: E402
+from keras_inpaint.training import run  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("model", None, sorted(registry.REGISTRY), "Model id (SPEC §1).")
+flags.DEFINE_string("dataset", None, "tfds name (e.g. cifar10, mnist, celeb_a) or folder:PATH for a folder of "
+                    "JPEG/PNG images (split ~90/10 train/test by file-name hash). Default: the model's paper dataset.")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR, else "
+                    "~/tensorflow_datasets), e.g. ../shared/data/tensorflow_datasets.")
+flags.DEFINE_bool("download", False, "Let tfds download a dataset that is not prepared in --data_dir.")
+flags.DEFINE_string("output_dir", None, "Run directory (default runs/<model>-<dataset>): config.json, logs/ "
+                    "(TensorBoard), checkpoints/ (resume), metrics.json, grid.png.")
+flags.DEFINE_integer("steps", None, "Training iterations (mini-batches). Default: the paper's schedule.")
+flags.DEFINE_integer("batch_size", None, "Global batch size. Default: the paper's.")
+flags.DEFINE_float("learning_rate", None, "Adam learning rate. Default: the paper's.")
+flags.DEFINE_integer("seed", 0, "Seed for initialisation, data order and corruptions.")
+flags.DEFINE_integer("max_examples", None, "Use only the first N training images (quick runs).")
+flags.DEFINE_integer("val_examples", 1000, "Test images scored at each epoch end (val_psnr, val_ssim, ...).")
+flags.DEFINE_integer("steps_per_epoch", 1000, "Iterations per Keras epoch: the interval of validation, image "
+                     "grid and checkpoint.")
+flags.DEFINE_integer("steps_per_execution", 1, "Training steps per compiled call (fewer Python round trips).")
+flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
+flags.DEFINE_bool("evaluate_only", False, "Do not train: load the run's checkpoint, evaluate on the test split, "
+                  "write metrics.json and print the table.")
+flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
+                    "(<export_dir>/<model>/<version>/); empty to skip the export.")
+
+# Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
+flags.DEFINE_enum("mask", None, ["centre", "random_box"], "dcgan_inpaint: training/evaluation hole: the centre "
+                  "32x32 square (default) or one random rectangle of 1/16 to 1/4 of the area.")
+flags.DEFINE_enum("corruption", None, ["noise", "white_box"], "Denoising autoencoders: additive Gaussian noise "
+                  "(default for mnist/fashion) or white rectangles (default for denoising_ae_ffhq).")
+flags.DEFINE_string("train_noise", None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "
+                    "0.5) per image, default), a number such as 0.3, or 'none' (plain clean->clean autoencoder).")
+flags.DEFINE_integer("d_steps", None, "GANs: discriminator (critic) updates per generator update "
+                     "(restoration_gan: 5).")
+flags.DEFINE_enum("content_loss", None, ["mse", "l1", "perceptual"], "GANs: generator content loss; perceptual "
+                  "= VGG16 block3_conv3 features, needs --vgg_weights.")
+flags.DEFINE_float("content_weight", None, "GANs: weight of the content loss in the generator loss.")
+flags.DEFINE_float("adversarial_weight", None, "GANs: weight of the adversarial term in the generator loss.")
+flags.DEFINE_float("gradient_penalty", None, "GANs: WGAN-GP weight (e.g. 10 for DeblurGAN's variant); 0 = off.")
+flags.DEFINE_float("real_label_smoothing", None, "GANs with BCE: one-sided label smoothing s (real label 1 - s).")
+flags.DEFINE_float("d_learning_rate", None, "GANs: discriminator Adam learning rate (default: the paper's).")
+flags.DEFINE_string("vgg_weights", None, "Local VGG16 no-top weights file (.h5) for --content_loss=perceptual; "
+                    "never downloaded.")
+flags.DEFINE_bool("vgg_preprocess", None, "Perceptual loss: feed VGG mean-subtracted 0..255 images instead of "
+                  "[-1, 1] images (deblur-gan feeds [-1, 1]).")
+flags.DEFINE_bool("sync_bn", None, "GANs: synchronized BatchNorm across replicas (default: on when the "
+                  "tf.distribute strategy has several replicas).")
+flags.mark_flag_as_required("model")
+
+TASK_FLAGS = ("mask", "corruption", "train_noise")
+TRAINER_FLAGS = ("d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
+                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn")
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)  # tfds/TF info lines drown the progress bar
+    config = run.RunConfig(
+        model=FLAGS.model, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
+        steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
+        max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, steps_per_epoch=FLAGS.steps_per_epoch,
+        steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download,
+        export_dir=FLAGS.export_dir or None,
+        task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
+        trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})
+    try:
+        if FLAGS.evaluate_only:
+            run.evaluate(config)
+        else:
+            result = run.train(config)
+            print(f"Run directory: {result['run_dir']}")
+            if result["export_path"]:
+                print(f"SavedModel: {result['export_path']}")
+    except (data.DatasetError, FileNotFoundError, ValueError) as e:
+        sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    app.run(main)
