@@ -39,7 +39,9 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
         raise FileExistsError(f"{path} already exists; export to a new version")
     task = task or spec.make_task()
     archive = keras.export.ExportArchive()
-    archive.track(network)
+    # No `archive.track(network)`: add_endpoint already saves every variable the signatures use, and with
+    # Keras 3.15 / TF 2.21 tracking the model as well stores each weight twice (the Keras wrapper and the
+    # captured tf.Variable), doubling the SavedModel's size.
     signatures = task.serving_signatures()
     for name, (fn, input_signature) in signatures.items():
         archive.add_endpoint(name, _bind(fn, network), input_signature=input_signature)

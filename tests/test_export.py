@@ -46,6 +46,10 @@ def test_export_layout_and_model_card(trained):
     path = result["export_path"]
     assert path == os.path.join(str(tmp / "saved_models"), "context_encoder", "1")
     assert os.path.exists(os.path.join(path, "saved_model.pb"))
+    # every weight stored once: float32 parameters (+ small overhead), not twice
+    var_dir = os.path.join(path, "variables")
+    var_bytes = sum(os.path.getsize(os.path.join(var_dir, f)) for f in os.listdir(var_dir))
+    assert 4 * 4_365_635 <= var_bytes < 1.2 * 4 * 4_365_635
     card = json.load(open(os.path.join(path, "assets", "model_card.json")))
     assert card["id"] == "context_encoder" and card["dataset"] == "cifar10" and card["steps"] == 20
     assert card["parameters"] == 4_365_635 and card["value_range"] == [0.0, 1.0]
