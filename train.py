@@ -49,6 +49,20 @@ flags.DEFINE_enum("corruption", None, ["noise", "white_box"], "Denoising autoenc
                   "(default for mnist/fashion) or white rectangles (default for denoising_ae_ffhq).")
 flags.DEFINE_string("train_noise", None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "
                     "0.5) per image, default), a number such as 0.3, or 'none' (plain clean->clean autoencoder).")
+flags.DEFINE_integer("iterations", None, "lsgan/dcgan: Adam steps of the latent (z) search in the exported "
+                     "inpainter (presets: lsgan 1500, dcgan 500).")
+flags.DEFINE_integer("eval_iterations", None, "lsgan/dcgan: z-search steps used in evaluation and the image grid "
+                     "(default 100, where seed 004 sees the loss flatten).")
+flags.DEFINE_float("prior_weight", None, "lsgan/dcgan inpainter: λ of the prior loss (presets: lsgan 10, dcgan 0.1).")
+flags.DEFINE_enum("prior_loss", None, ["least_squares", "log", "bce"], "lsgan/dcgan inpainter: prior loss "
+                  "((D(G(z)) - 1)^2, log(1 - D(G(z))) or BCE).")
+flags.DEFINE_enum("context_weighting", None, ["importance", "binary"], "lsgan/dcgan inpainter: contextual L1 "
+                  "weights: Yeh et al.'s 7x7 importance weighting or plain known-pixel mask.")
+flags.DEFINE_string("refinement_cache", None, "refinement_ae: .npz of inpainter outputs (python -m "
+                    "keras_inpaint.latent_inpainting --run_dir=... --cache=PATH); default: noisy originals.")
+flags.DEFINE_float("input_noise", None, "refinement_ae: Gaussian noise sigma added to its inputs ([-1, 1] units, "
+                   "default 0.1).")
+flags.DEFINE_integer("g_steps", None, "GANs: generator updates per step (dcgan: 2, as seed 001's code).")
 flags.DEFINE_integer("d_steps", None, "GANs: discriminator (critic) updates per generator update "
                      "(restoration_gan: 5).")
 flags.DEFINE_enum("content_loss", None, ["mse", "l1", "perceptual"], "GANs: generator content loss; perceptual "
@@ -66,8 +80,9 @@ flags.DEFINE_bool("sync_bn", None, "GANs: synchronized BatchNorm across replicas
                   "tf.distribute strategy has several replicas).")
 flags.mark_flag_as_required("model")
 
-TASK_FLAGS = ("mask", "corruption", "train_noise")
-TRAINER_FLAGS = ("d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
+TASK_FLAGS = ("mask", "corruption", "train_noise", "iterations", "eval_iterations", "prior_weight", "prior_loss",
+              "context_weighting", "refinement_cache", "input_noise")
+TRAINER_FLAGS = ("g_steps", "d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
                  "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn")
 
 

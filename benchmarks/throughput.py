@@ -7,9 +7,13 @@
 Each (model, jit_compile) configuration runs in its own process so that the peak resident memory (CPU) or peak
 GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
 (so the input pipeline does not limit it); the input pipeline is timed on the real dataset after one warm-up
-pass has filled its cache. Prints a table; `--json` also prints one JSON line per configuration.
+pass has filled its cache. For GANs, the step is split into one discriminator update and the generator part
+(timed with 1 and with 2 discriminator updates per step). Inference is the export signature's body (uint8
+in and out, corruption and paste-back included) on a batch of training images: images/s and output
+megapixels/s. Prints a table; `--json` also prints one JSON line per configuration.
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -21,6 +25,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
+
+
+def _seconds_per_step(model, ds, steps: int, warm: int) -> float:
+    model.fit(ds, steps_per_epoch=warm, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return (time.perf_counter() - start) / steps
 
 
 def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_dir: str,
@@ -53,10 +64,30 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
     batch = next(it)
     ds = tf.data.Dataset.from_tensors(batch).repeat()
     warm = max(2 * steps_per_execution, 10)
-    model.fit(ds, steps_per_epoch=warm, epochs=1, verbose=0)
+    step_ips = config.batch_size / _seconds_per_step(model, ds, steps, warm)
+
+    result = {}
+    if spec.build_trainer is not None:
+        # D/G breakdown from public options only: time a step with 1 and with 2 discriminator updates.
+        times = {}
+        for d in (1, 2):
+            c = dataclasses.replace(config, trainer_options={"d_steps": d})
+            times[d] = _seconds_per_step(run.build_training_model(spec, c), ds, steps, warm)
+        d_ms = 1000 * max(times[2] - times[1], 0.0)
+        result.update({"d_update_ms": round(d_ms, 1), "g_update_ms": round(1000 * times[1] - d_ms, 1),
+                       "d_steps": spec.resolve_trainer_options(config.trainer_options).get("d_steps", 1)})
+
+    # Inference through the export signature body (uint8 in, uint8 out, paste-back included).
+    test_batch = next(iter(images.batch(min(config.batch_size, 16))))
+    serve = tf.function(lambda x: task.serving_signatures()["serving_default"][0](
+        run.inference_network(model), *([x] + ([task.mask(x)] if getattr(task, "accepts_mask", False) else []))))
+    out = serve(test_batch)["images"]
     start = time.perf_counter()
-    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
-    step_ips = steps * config.batch_size / (time.perf_counter() - start)
+    for _ in range(10):
+        out = serve(test_batch)["images"]
+    dt = (time.perf_counter() - start) / 10
+    result["inference_images_per_s"] = round(int(test_batch.shape[0]) / dt, 1)
+    result["inference_output_megapixels_per_s"] = round(int(tf.size(out[..., 0])) / dt / 1e6, 2)
 
     if tf.config.list_physical_devices("GPU"):
         peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
@@ -64,7 +95,7 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         where = "RSS"
-    return {"model": model_id, "jit_compile": jit, "batch_size": config.batch_size,
+    return {**result, "model": model_id, "jit_compile": jit, "batch_size": config.batch_size,
             "steps_per_execution": steps_per_execution, "train_images_per_s": round(step_ips, 1),
             "pipeline_images_per_s": round(pipeline_ips, 1), "pipeline_over_step": round(pipeline_ips / step_ips, 1),
             "peak_memory_mib": round(peak), "memory_kind": where, "dataset": config.dataset,
@@ -113,13 +144,21 @@ def main():
             if args.json:
                 print(json.dumps(rows[-1]))
     header = (f"{'model':<22} {'jit':>5} {'batch':>5} {'train img/s':>12} {'pipeline img/s':>15} "
-              f"{'pipe/step':>9} {'peak MiB':>9} {'paper schedule h':>17}")
+              f"{'pipe/step':>9} {'peak MiB':>9} {'paper schedule h':>17} {'D / G update ms':>16} "
+              f"{'infer img/s':>12} {'infer MP/s':>10}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['model']:<22} {str(r['jit_compile']):>5} {r['batch_size']:>5} {r['train_images_per_s']:>12.0f} "
               f"{r['pipeline_images_per_s']:>15.0f} {r['pipeline_over_step']:>9.1f} "
-              f"{r['peak_memory_mib']:>6} {r['memory_kind']} {r['paper_schedule_hours']:>17.2f}")
+              f"{r['peak_memory_mib']:>6} {r['memory_kind']} {r['paper_schedule_hours']:>17.2f} "
+              f"{_dg(r):>16} {r['inference_images_per_s']:>12.0f} {r['inference_output_megapixels_per_s']:>10.2f}")
+
+
+def _dg(r: dict) -> str:
+    if "d_update_ms" not in r:
+        return "-"
+    return f"{r['d_steps']}x{r['d_update_ms']:.0f} / {r['g_update_ms']:.0f}"
 
 
 if __name__ == "__main__":

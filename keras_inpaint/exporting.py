@@ -93,7 +93,7 @@ def export_run(run_dir: str, export_dir: str = "saved_models", version: int | No
     root = os.path.join(export_dir, spec.id)
     path = os.path.join(root, str(version or next_version(root)))
     card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.dataset,
-            "steps": int(model.optimizer.iterations.numpy()) if model.optimizer is not None else None,
+            "steps": run_lib.trained_steps(model),
             "batch_size": config.batch_size, "parameters": int(network.count_params()),
             "value_range": list(spec.value_range), "image_shape": list(spec.image_shape),
             "mask_convention": "float32 [N,H,W,1], 1.0 = missing (filled), 0.0 = known",

@@ -215,4 +215,8 @@ ADVERSARIAL_LOSSES = {
     "bce": (bce_generator_loss, bce_discriminator_loss),
     "wasserstein": (wasserstein_generator_loss, wasserstein_critic_loss),
     "least_squares": (least_squares_generator_loss, least_squares_discriminator_loss),
+    # BCE on logits (a linear last layer, the sigmoid inside the loss): seed 001's code (R-576 `dcgan`)
+    "bce_logits": (lambda fake_output: bce_generator_loss(fake_output, from_logits=True),
+                   lambda real_output, fake_output, real_label_smoothing=0.0: bce_discriminator_loss(
+                       real_output, fake_output, real_label_smoothing=real_label_smoothing, from_logits=True)),
 }

@@ -11,10 +11,11 @@ from typing import Callable
 
 import keras
 
-from keras_inpaint import tasks
+from keras_inpaint import latent_inpainting, tasks
 from keras_inpaint.models import context_encoder
 from keras_inpaint.models import denoising, super_resolution
 from keras_inpaint.models import dcgan_inpaint, restoration_gan
+from keras_inpaint.models import dcgan, lsgan, refinement
 from keras_inpaint.training import adversarial
 
 
@@ -317,4 +318,102 @@ register(ModelSpec(
     steps=560,                       # R-DB default 4 epochs x 140 batches of 16 over the folder's 2,247 train images
     params=restoration_gan.GENERATOR_PARAMS,          # 11,399,171
     discriminator_params=restoration_gan.CRITIC_PARAMS_128,  # 2,901,762 at 128x128
+))
+
+
+# --- issue 5: z -> image face priors served as latent-optimisation inpainters (SPEC §1), and the refinement AE ----
+# The trainer feeds G the z of the task's (z, real image) pairs (no content loss) and hands the task the prior
+# z -> {image, score} (latent_inpainting.prior_network): the task evaluates, shows and exports the z-search
+# inpainter (latent_inpainting.LatentInpainter), not the raw generator. `params` is G's count.
+# Task options: iterations (exported search, default the preset's), eval_iterations (evaluation/grid search),
+# prior_weight (λ), prior_loss ('least_squares' | 'log' | 'bce'), context_weighting ('importance' | 'binary').
+_LATENT_TASK_OPTIONS = {"iterations": None, "eval_iterations": 100, "prior_weight": None, "prior_loss": None,
+                        "context_weighting": None}
+
+register(ModelSpec(
+    id="lsgan",
+    paper="seed 004 §2.2.3 (least-squares GAN face prior, Mao et al. 2017; spec/models.md §7), served by the "
+          "latent-optimisation inpainter of seed 004 §2.3 (Yeh et al. 2017; spec/models.md §8)",
+    description="64x64 face prior z(100) -> image (LSGAN), exported as a latent-optimisation (z-search) inpainter",
+    build_network=lsgan.build_lsgan_generator,
+    make_task=lambda **options: tasks.UnconditionalGeneration((64, 64, 3), latent_dim=lsgan.LATENT_DIM,
+                                                              preset="lsgan", **options),
+    task_options=dict(_LATENT_TASK_OPTIONS),  # preset lsgan: importance 7x7, (D-1)² prior, λ 10, 1,500 steps
+    build_trainer=adversarial.trainer_builder(
+        lambda o: lsgan.build_lsgan_generator(synchronized=o["sync_bn"]),
+        lambda o: lsgan.build_lsgan_discriminator(synchronized=o["sync_bn"]),
+        adversarial_loss="least_squares",  # seed eqs. 2.1/2.2, a = 0, b = 1, c = 1 (004-b)
+        content=False, inference_builder=latent_inpainting.prior_network),
+    trainer_options={
+        "d_steps": 1,
+        "g_steps": 1,
+        "adversarial_weight": 1.0,
+        "d_learning_rate": 2e-4,     # proposal: both networks Adam 2e-4, beta_1 0.5
+        "sync_bn": None,
+    },
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # seed: "normalized in the range of (-1, 1)"
+    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
+    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    crop="face108",                  # proposal: the DCGAN recipe (centre 108 -> 64), as §3
+    batch_size=32,                   # seed: "mini-batch size of 32"
+    learning_rate=2e-4,              # proposal (seed: "learning rate is kept low")
+    beta_1=0.5,
+    steps=100_000,                   # seed "trained for 100,000 epochs", read as iterations (004-d)
+    params=lsgan.GENERATOR_PARAMS,                  # 7,844,611
+    discriminator_params=lsgan.DISCRIMINATOR_PARAMS,  # 4,318,337
+))
+
+register(ModelSpec(
+    id="dcgan",
+    paper="seed 001's code (R-576 inpainting.py: z -> image DCGAN, spec/models.md §3) with its latent-optimisation "
+          "inpainting (BCE prior, λ 0.1, 500 Adam steps on z)",
+    description="64x64 face prior z(100) -> image (DCGAN), exported as a latent-optimisation (z-search) inpainter",
+    build_network=dcgan.build_dcgan_generator,
+    make_task=lambda **options: tasks.UnconditionalGeneration((64, 64, 3), latent_dim=dcgan.LATENT_DIM,
+                                                              preset="dcgan", **options),
+    task_options=dict(_LATENT_TASK_OPTIONS),  # preset dcgan: binary L1, BCE prior, λ 0.1, betas 0.9/0.9, 500 steps
+    build_trainer=adversarial.trainer_builder(
+        lambda o: dcgan.build_dcgan_generator(synchronized=o["sync_bn"]),
+        lambda o: dcgan.build_dcgan_discriminator(synchronized=o["sync_bn"]),
+        adversarial_loss="bce_logits",  # R-576: sigmoid_cross_entropy_with_logits
+        content=False, inference_builder=latent_inpainting.prior_network),
+    trainer_options={
+        "d_steps": 1,                # R-576: 1 D update ...
+        "g_steps": 2,                # ... then 2 G updates per step, each gradient recomputed (proposal, §3)
+        "adversarial_weight": 1.0,
+        "real_label_smoothing": 0.1,  # R-576 smooth = 0.1: real label 0.9
+        "d_learning_rate": 2e-4,     # R-576: Adam 2e-4, beta_1 0.5 for both networks
+        "sync_bn": None,
+    },
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # R-576: x / 127.5 - 1
+    default_dataset="folder:../shared/data/faces/celeba_img_align",  # R-576: the first 10,000 sorted files
+    crop="face108",                  # R-576 image_size = 108, resized to 64
+    batch_size=128,                  # R-576
+    learning_rate=2e-4,
+    beta_1=0.5,
+    steps=780,                       # R-576: 10 epochs x 78 batches of 128 over 10,000 images (--max_examples=10000)
+    params=dcgan.GENERATOR_PARAMS,                  # 5,136,323
+    discriminator_params=dcgan.DISCRIMINATOR_PARAMS,  # 4,317,441
+))
+
+register(ModelSpec(
+    id="refinement_ae",
+    paper="seed 004 §2.2.4 (refinement autoencoder, 4 levels, 8192 code, BN, MSE; spec/models.md §9)",
+    description="refine 64x64 latent-inpainting completions (autoencoder; pasted into the hole)",
+    build_network=refinement.build_refinement_ae,
+    make_task=lambda **options: tasks.Refinement((64, 64, 3), **options),
+    # refinement_cache: .npz of latent-inpainting completions (latent_inpainting.build_refinement_cache); None
+    # (default): noisy originals (spec `--ae-input noise`). input_noise: σ in [-1, 1] units.
+    task_options={"refinement_cache": None, "input_noise": 0.1},
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # the LSGAN's range (tanh output, proposal)
+    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    crop="face108",
+    batch_size=32,                   # seed: batch 32
+    learning_rate=1e-3,              # proposal
+    steps=2_000,                     # seed "trained till 2000 epochs", read as iterations (004-d)
+    params=refinement.PARAMS,        # 3,124,803
+    loss="mse",                      # seed: MSE
 ))

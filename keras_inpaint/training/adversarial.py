@@ -16,7 +16,16 @@ One training step, on a batch `(network_input, target)` exactly as a task's `mak
      separados"), so each has its own BatchNorm statistics; each update minimises
      `d_loss = discriminator_loss(D(real), D(fake)) [+ gradient_penalty_weight * gradient_penalty]`;
   3. one generator update on `g_loss = content_weight * content(target, fake) + adversarial_weight *
-     generator_loss(D(view(fake)))`, with D as updated in step 2.
+     generator_loss(D(view(fake)))`, with D as updated in step 2;
+  4. `g_steps - 1` further generator updates on the same batch, each RECOMPUTING G(network_input), D's verdict
+     and the gradient with the generator as just updated (seed 001's code does 1 D update then 2 G updates;
+     R-BA "run g_optim twice").
+
+Unconditional GANs (`lsgan`, `dcgan`: z -> image) use the same step with `content_loss=None`: the task's
+`make_pair` returns `(z, real image)` with z ~ U(-1, 1) drawn from the pipeline's stateless per-batch seed, the
+generator loss is the adversarial term alone, and `g_content` is not logged. Their `inference_network()` is
+not the bare generator but `inference_builder(generator, discriminator)` (the z -> {image, score} prior that
+the latent-optimisation inpainter searches), which `training.run.inference_network` hands to the task.
 
 `view` is what the discriminator sees (a trainer option): the generator output / target as they are (the 16x16
 centre fill for `context_encoder_gan`, the whole image for the others), a `(top, left, h, w)` box of them, or
@@ -25,8 +34,9 @@ any callable.
 Logged (progress bar, History, TensorBoard): `d_loss`, `g_loss`, `g_content` and `g_adv` (the unweighted
 generator terms), `d_real` = mean D(x), `d_fake` = mean D(G(x)) (over the step's critic updates), and `d_gp` when
 the gradient penalty is on. Validation (`test_step`) reports the content loss of G in inference mode as `loss`
-(so `val_loss` in the logs). `trainer.optimizer` is the generator's optimiser: its `iterations` counts training
-steps (generator updates); `trainer.d_optimizer.iterations` counts `d_steps` times as many.
+(so `val_loss` in the logs). `trainer.optimizer` is the generator's optimiser: its `iterations` counts
+generator updates (`g_steps` per training step; 1 except for `dcgan`); `trainer.d_optimizer.iterations` counts
+`d_steps` per training step.
 
 Differences from the Keras-2 reference code (`train_on_batch` on D, then on a frozen-D combined model),
 chosen so that one `train_step` is one graph and one fake batch:
@@ -59,6 +69,7 @@ TRAINER_OPTIONS = {
     "vgg_weights": "local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)",
     "vgg_preprocess": "feed VGG 0..255 mean-subtracted images instead of R-DB's raw [-1, 1] images",
     "sync_bn": "synchronized (cross-replica) BatchNorm; None = on iff the strategy has several replicas",
+    "g_steps": "generator updates per training step, each recomputing its gradient (seed 001's code: 2)",
 }
 
 
@@ -69,11 +80,13 @@ class AdversarialTrainer(keras.Model):
       generator: built Keras model, `network_input -> image` in the model's value range.
       discriminator: built Keras model, `view(image) -> score` `[N, ...]` (probability, or a critic score).
       adversarial_loss: 'bce', 'wasserstein' or 'least_squares' (`keras_inpaint.losses.ADVERSARIAL_LOSSES`).
-      content_loss: 'mse', 'l1', or a callable `(target, prediction) -> [N]` (e.g. `losses.PerceptualLoss`).
+      content_loss: 'mse', 'l1', a callable `(target, prediction) -> [N]` (e.g. `losses.PerceptualLoss`), or
+        None: no content term (unconditional z -> image GANs, whose "target" is just a real image).
       content_weight, adversarial_weight: the generator loss is
         `content_weight * content + adversarial_weight * adversarial` (seed 000: 0.999 / 0.001; pix2pix and
         SPEC §1.1: 100 / 1; R-DB: 100 / 1).
       d_steps: discriminator updates per generator update (>= 1).
+      g_steps: generator updates per training step (>= 1); every one after the first recomputes its gradient.
       gradient_penalty_weight: λ of `losses.gradient_penalty` added to the discriminator loss (0 = off).
       real_label_smoothing: one-sided label smoothing of the BCE discriminator loss.
       discriminator_view: None (D sees the generator output and the target as they are), a `(top, left, h, w)`
@@ -81,34 +94,39 @@ class AdversarialTrainer(keras.Model):
       global_batch_size: the batch size the losses are divided by; None (default) = per-replica batch x
         replicas, i.e. the global batch of each step (also right for a smaller last validation batch).
       seed: seed of the gradient-penalty interpolation weights (stateless, so reproducible and resumable).
+      inference_builder: None, or `(generator, discriminator) -> keras.Model`: what `inference_network()`
+        returns instead of the generator (e.g. `latent_inpainting.prior_network`, z -> {image, score}).
     Raises:
-      ValueError: unknown adversarial or content loss, d_steps < 1, negative weights.
+      ValueError: unknown adversarial or content loss, d_steps or g_steps < 1, negative weights.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, adversarial_loss: str = "bce",
                  content_loss: str | Callable = "mse", content_weight: float = 1.0, adversarial_weight: float = 1.0,
                  d_steps: int = 1, gradient_penalty_weight: float = 0.0, real_label_smoothing: float = 0.0,
                  discriminator_view=None, global_batch_size: int | None = None, seed: int = 0,
+                 g_steps: int = 1, inference_builder: Callable | None = None,
                  name: str = "adversarial_trainer", **kwargs):
         super().__init__(name=name, **kwargs)
         if adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"adversarial_loss must be one of {sorted(losses.ADVERSARIAL_LOSSES)}, "
                              f"got {adversarial_loss!r}")
-        if int(d_steps) < 1:
-            raise ValueError(f"d_steps must be >= 1, got {d_steps}")
+        if int(d_steps) < 1 or int(g_steps) < 1:
+            raise ValueError(f"d_steps and g_steps must be >= 1, got {d_steps}, {g_steps}")
         if min(content_weight, adversarial_weight, gradient_penalty_weight) < 0:
             raise ValueError("loss weights must be >= 0")
-        if real_label_smoothing and adversarial_loss != "bce":
-            raise ValueError("real_label_smoothing applies only to adversarial_loss='bce'")
+        if real_label_smoothing and adversarial_loss not in ("bce", "bce_logits"):
+            raise ValueError("real_label_smoothing applies only to adversarial_loss='bce' or 'bce_logits'")
         self.generator = generator
         self.discriminator = discriminator
         self.adversarial_loss = adversarial_loss
         self._g_adv_fn, d_fn = losses.ADVERSARIAL_LOSSES[adversarial_loss]
-        if adversarial_loss == "bce":
+        if adversarial_loss in ("bce", "bce_logits"):
             self._d_loss_fn = lambda r, f: d_fn(r, f, real_label_smoothing=real_label_smoothing)
         else:
             self._d_loss_fn = d_fn
         self._content_fn = losses.content_loss(content_loss) if isinstance(content_loss, str) else content_loss
+        self.g_steps = int(g_steps)
+        self._inference_builder = inference_builder
         self.content_weight = float(content_weight)
         self.adversarial_weight = float(adversarial_weight)
         self.d_steps = int(d_steps)
@@ -117,6 +135,8 @@ class AdversarialTrainer(keras.Model):
         self.global_batch_size = global_batch_size
         self.seed = int(seed)
         names = ["d_loss", "g_loss", "g_content", "g_adv", "d_real", "d_fake"]
+        if self._content_fn is None:
+            names.remove("g_content")
         if self.gradient_penalty_weight > 0:
             names.append("d_gp")
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
@@ -150,6 +170,12 @@ class AdversarialTrainer(keras.Model):
     @property
     def metrics(self):
         return list(self._trackers.values())
+
+    def inference_network(self) -> keras.Model:
+        """The network used at inference and export: the generator, or `inference_builder(G, D)` if given."""
+        if self._inference_builder is None:
+            return self.generator
+        return self._inference_builder(self.generator, self.discriminator)
 
     def call(self, inputs, training=False):
         """The generator: `network_input -> image` (what `predict()` and the exported network compute)."""
@@ -203,22 +229,44 @@ class AdversarialTrainer(keras.Model):
                 fake_view = tf.stop_gradient(self._view_fn(fake))
                 for _ in range(self.d_steps):  # unrolled: d_steps is small (1 or 5)
                     self._discriminator_step(real_view, fake_view)
-            d_on_fake = self.discriminator(self._view_fn(fake), training=True)
-            content = self._content_fn(y, fake)
-            adversarial = self._g_adv_fn(d_on_fake)
-            per_example = self.content_weight * content + self.adversarial_weight * adversarial
-            g_loss = self._average(per_example) + self._regularization(self.generator)
-            scaled = self.optimizer.scale_loss(g_loss)
+            per_example, content, adversarial, scaled = self._generator_loss(y, fake)
         variables = self.generator.trainable_variables
         self.optimizer.apply_gradients(zip(g_tape.gradient(scaled, variables), variables))
+        for _ in range(self.g_steps - 1):  # unrolled: g_steps is small (seed 001's code: 2)
+            with tf.GradientTape() as tape:
+                per_example, content, adversarial, scaled = self._generator_loss(
+                    y, self.generator(x, training=True))
+            self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         self._track("g_loss", per_example)
-        self._track("g_content", content)
+        if content is not None:
+            self._track("g_content", content)
         self._track("g_adv", adversarial)
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
+    def _generator_loss(self, y, fake):
+        """-> (per-example generator loss, content term or None, adversarial term, scaled mean loss)."""
+        adversarial = self._g_adv_fn(self.discriminator(self._view_fn(fake), training=True))
+        per_example = self.adversarial_weight * adversarial
+        content = None
+        if self._content_fn is not None:
+            content = self._content_fn(y, fake)
+            per_example = self.content_weight * content + per_example
+        g_loss = self._average(per_example) + self._regularization(self.generator)
+        return per_example, content, adversarial, self.optimizer.scale_loss(g_loss)
+
     def test_step(self, data):
-        """Validation: the generator's content loss in inference mode, reported as `loss` (`val_loss`)."""
+        """Validation: the generator's content loss in inference mode, reported as `loss` (`val_loss`).
+
+        Without a content loss (z -> image GANs): the discriminator loss in inference mode on held-out real
+        images and on G(z) (`val_loss`; it rises when D over-fits the training images).
+        """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self._content_fn is None:
+            fake = self._view_fn(self.generator(x, training=False))
+            d_loss = self._d_loss_fn(self.discriminator(self._view_fn(y), training=False),
+                                     self.discriminator(fake, training=False))
+            self._track("d_loss", d_loss)
+            return {"loss": self._trackers["d_loss"].result()}
         content = self._content_fn(y, self.generator(x, training=False))
         self._track("g_content", content)
         return {"loss": self._trackers["g_content"].result()}
@@ -235,7 +283,8 @@ def _make_view(view):
 
 def trainer_builder(build_generator: Callable[[dict], keras.Model],
                     build_discriminator: Callable[[dict], keras.Model], *, adversarial_loss: str,
-                    discriminator_view=None) -> Callable:
+                    discriminator_view=None, content: bool = True,
+                    inference_builder: Callable | None = None) -> Callable:
     """A `ModelSpec.build_trainer`: `(spec, run_config) -> compiled AdversarialTrainer`.
 
     `build_generator(options)` / `build_discriminator(options)` receive the resolved trainer options
@@ -244,6 +293,8 @@ def trainer_builder(build_generator: Callable[[dict], keras.Model],
     are Adam with the spec's betas; the generator's learning rate is `run_config.learning_rate` (else the
     spec's), the discriminator's `options["d_learning_rate"]` scaled by the same factor as the generator's
     unless it was overridden explicitly (absent: the generator's). Call inside the strategy scope.
+    `content=False` builds an unconditional (z -> image) GAN trainer: no content loss, whatever the options.
+    `inference_builder` is passed to the trainer (see `AdversarialTrainer`).
 
     Raises:
       ValueError: unknown trainer option; perceptual content loss without `vgg_weights` (at once, before any
@@ -265,18 +316,18 @@ def trainer_builder(build_generator: Callable[[dict], keras.Model],
             d_lr = g_lr
         generator = build_generator(opts)
         discriminator = build_discriminator(opts)
-        content = opts.get("content_loss", "mse")
-        if content == "perceptual":
-            content = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
+        content_fn = opts.get("content_loss", "mse") if content else None
+        if content_fn == "perceptual":
+            content_fn = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
                                             preprocess=bool(opts.get("vgg_preprocess", False)),
                                             value_range=spec.value_range)
         trainer = AdversarialTrainer(
-            generator, discriminator, adversarial_loss=adversarial_loss, content_loss=content,
+            generator, discriminator, adversarial_loss=adversarial_loss, content_loss=content_fn,
             content_weight=opts.get("content_weight", 1.0), adversarial_weight=opts.get("adversarial_weight", 1.0),
             d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
             real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
             discriminator_view=discriminator_view, seed=getattr(config, "seed", 0),
-            name=f"{spec.id}_trainer")
+            g_steps=opts.get("g_steps", 1) or 1, inference_builder=inference_builder, name=f"{spec.id}_trainer")
         trainer.compile(
             keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
             keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam"),

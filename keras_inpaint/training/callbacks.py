@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_inpaint.training.run import trained_steps
+
 
 class ImageMetricsCallback(keras.callbacks.Callback):
     """At each epoch end: task metrics on a fixed validation set and an image grid of fixed test images.
@@ -48,7 +50,7 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         for k, v in sums.items():
             logs[f"val_{k}"] = v / n
         grid = self._grid(self.grid_images)
-        step = int(self.model.optimizer.iterations.numpy()) if self.model.optimizer is not None else epoch
+        step = trained_steps(self.model)
         with self.writer.as_default():
             tf.summary.image("grid (masked input | output | original)", grid, step=step)
         self.writer.flush()

@@ -144,8 +144,19 @@ def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.M
 
 
 def inference_network(model: keras.Model) -> keras.Model:
-    """The network used at inference: the model itself, or a GAN trainer's `generator`."""
+    """The network used at inference: the model itself, a GAN trainer's `generator`, or what a trainer's
+    `inference_network()` returns (the z -> {image, score} prior of the unconditional `lsgan` / `dcgan`)."""
+    if callable(getattr(model, "inference_network", None)):
+        return model.inference_network()
     return getattr(model, "generator", model)
+
+
+def trained_steps(model: keras.Model) -> int:
+    """Training iterations done: optimizer updates divided by the generator updates per step (`g_steps`, 2 for
+    `dcgan`, else 1)."""
+    if model.optimizer is None:
+        return 0
+    return int(model.optimizer.iterations.numpy()) // int(getattr(model, "g_steps", 1))
 
 
 def load_trained_model(config: RunConfig) -> keras.Model:
@@ -220,8 +231,8 @@ def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
     history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
     wall = time.time() - start
-    trained_steps = int(model.optimizer.iterations.numpy())
-    print(f"Trained {trained_steps} steps ({config.epochs} epochs of {config.steps_per_epoch}); "
+    steps_done = trained_steps(model)
+    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}); "
           f"this invocation: {wall:.0f} s.")
 
     results = evaluate(config, model=model)
@@ -252,7 +263,7 @@ def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool 
     model = model or load_trained_model(config)
     network = inference_network(model)
     results = evaluation.evaluate(task, network, _images(config, "test"))
-    results["steps"] = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else None
+    results["steps"] = trained_steps(model)
     results["dataset"] = config.dataset
     with open(os.path.join(config.output_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -1,0 +1,146 @@
+"""keras_inpaint.latent_inpainting: the z-search inpainter (Yeh et al. 2017; seed 004 §2.3, seed 001's code),
+its importance weights, its loss on a real face, paste-back, the SavedModel export and the image CLI."""
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_inpaint import corruptions, data, exporting, inpaint, latent_inpainting, registry
+from keras_inpaint.models import dcgan, lsgan
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PLAIN_TF_PROBE = r"""
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "keras_inpaint":
+            raise ImportError("blocked")
+sys.meta_path.insert(0, Block())
+import numpy as np, tensorflow as tf
+m = tf.saved_model.load(sys.argv[1])
+x = np.load(sys.argv[2])
+mask = np.zeros(x.shape[:3] + (1,), np.float32); mask[:, 10:40, 20:50] = 1.0
+out = m.signatures["serving_default"](images=tf.constant(x), mask=tf.constant(mask))
+centre = m.signatures["centre_mask"](images=tf.constant(x))
+np.savez(sys.argv[3], mask=mask, centre=centre["images"].numpy(), **{k: v.numpy() for k, v in out.items()})
+"""
+
+
+@pytest.fixture(scope="module")
+def faces(faces_dir):
+    """Four real 64x64 CelebA face crops (held-back split), uint8."""
+    ds = data.load_images(f"folder:{faces_dir}/celeba_img_align", "test", (64, 64), 3, crop="face108",
+                          max_examples=4)
+    return next(iter(ds.batch(4))).numpy()
+
+
+@pytest.fixture(scope="module")
+def prior():
+    tf.keras.utils.set_random_seed(0)
+    return latent_inpainting.prior_network(lsgan.build_lsgan_generator(), lsgan.build_lsgan_discriminator())
+
+
+def test_importance_weights_follow_spec_mask_polarity():
+    mask = corruptions.centre_mask(1, 64, 64, 32)                 # SPEC: 1.0 = missing, rows/cols 16..47
+    w = latent_inpainting.importance_weights(mask, 7)[0, ..., 0].numpy()
+    assert np.all(w[16:48, 16:48] == 0)                            # the hole itself
+    assert w[32, 15] == pytest.approx(3 * 7 / 49)                  # next to the hole: 3 of 7 columns missing
+    assert w[32, 13] == pytest.approx(1 * 7 / 49) and w[32, 12] == 0  # farther than 3 px: no weight
+    assert w[0, 0] == 0 and np.all(w >= 0) and np.all(w <= 1)
+    binary = latent_inpainting.context_weights(mask, "binary")[0, ..., 0].numpy()
+    np.testing.assert_array_equal(binary, 1 - mask[0, ..., 0].numpy())
+
+
+def test_presets():
+    g, d = dcgan.build_dcgan_generator(), dcgan.build_dcgan_discriminator()
+    dc = latent_inpainting.LatentInpainter(g, d, preset="dcgan")
+    assert (dc.prior_loss, dc.prior_weight, dc.weighting, dc.iterations) == ("bce", 0.1, "binary", 500)
+    assert (dc.learning_rate, dc.beta_1, dc.beta_2, dc.epsilon) == (0.01, 0.9, 0.9, 1e-9)
+    ls = latent_inpainting.PRESETS["lsgan"]
+    assert (ls["prior_loss"], ls["prior_weight"], ls["weighting"], ls["window"], ls["iterations"]) == (
+        "least_squares", 10.0, "importance", 7, 1500)
+    assert (ls["beta_2"], ls["epsilon"]) == (0.999, 1e-8)
+    with pytest.raises(ValueError, match="preset"):
+        latent_inpainting.LatentInpainter(g, d, preset="nope")
+    with pytest.raises(ValueError, match="unknown"):
+        latent_inpainting.LatentInpainter(g, d, lam=3)
+
+
+@pytest.mark.parametrize("prior_loss", ["least_squares", "log"])
+def test_search_lowers_the_loss_on_a_real_face_and_keeps_known_pixels(faces, prior, prior_loss):
+    inpainter = latent_inpainting.LatentInpainter(prior, prior_loss=prior_loss)
+    rng = np.random.default_rng(0)
+    mask = np.zeros((2, 64, 64, 1), np.float32)
+    mask[0, 16:48, 16:48] = 1.0                                     # centre square
+    mask[1] = (rng.random((64, 64, 1)) < 0.2)                       # random pixels (R-BA --mask random)
+    r = inpainter.inpaint(faces[:2], mask, iterations=15)
+    curve = r["loss_curve"]
+    assert curve.shape == (15,) and np.all(np.isfinite(curve))
+    assert curve[-1] < curve[0] and r["loss"].mean() < curve[0]
+    assert r["z"].shape == (2, 100) and np.abs(r["z"]).max() <= 1.0
+    known = mask[..., 0] == 0
+    assert r["images"].dtype == np.uint8
+    np.testing.assert_array_equal(r["images"][known], faces[:2][known])   # bit-exact outside the mask
+
+
+def test_per_image_latents_are_independent(faces, prior):
+    """Each image has its own z and gradient (R-576's g[0] broadcast, 001-e, is not reproduced)."""
+    inpainter = latent_inpainting.LatentInpainter(prior)
+    a = inpainter.inpaint(faces[[0, 1]], iterations=5, seed=(3, 4))
+    b = inpainter.inpaint(faces[[0, 2]], iterations=5, seed=(3, 4))
+    np.testing.assert_allclose(a["z"][0], b["z"][0], atol=1e-5)
+    assert not np.allclose(a["z"][1], b["z"][1])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, prior):
+    spec = registry.get("lsgan")
+    path = str(tmp_path_factory.mktemp("latent") / "lsgan" / "1")
+    exporting.export_network(spec, prior, path, {"id": "lsgan"}, task=spec.task(iterations=5))
+    return path
+
+
+def test_export_runs_in_plain_tensorflow(exported, faces, tmp_path):
+    np.save(tmp_path / "x.npy", faces)
+    r = subprocess.run([sys.executable, "-c", PLAIN_TF_PROBE, exported, str(tmp_path / "x.npy"),
+                        str(tmp_path / "out.npz")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = np.load(tmp_path / "out.npz")
+    assert out["images"].dtype == np.uint8 and out["images"].shape == faces.shape
+    assert out["z"].shape == (4, 100) and np.abs(out["z"]).max() <= 1.0 and out["loss"].shape == (4,)
+    known = out["mask"][..., 0] == 0
+    np.testing.assert_array_equal(out["images"][known], faces[known])
+    assert not np.array_equal(out["images"][~known], faces[~known])
+    centre_known = np.ones((64, 64), bool)
+    centre_known[16:48, 16:48] = False
+    np.testing.assert_array_equal(out["centre"][:, centre_known], faces[:, centre_known])
+
+
+def test_cli_writes_images_and_skips_bad_files(exported, faces_dir, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for f in sorted(glob.glob(os.path.join(faces_dir, "celeba_img_align", "*.jpg")))[:2]:
+        (src / os.path.basename(f)).write_bytes(open(f, "rb").read())
+    (src / "broken.jpg").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    assert inpaint.main([f"--prior={exported}", f"--images={src}/*.jpg", f"--output_dir={out}"]) == 0
+    written = sorted(os.listdir(out))
+    assert len([f for f in written if f.endswith(".png") and "_masked" not in f]) == 2 and "z.npz" in written
+    from PIL import Image
+
+    mask_file = tmp_path / "mask.png"
+    Image.new("L", (32, 32), 255).save(mask_file)                 # wrong size: an error, never resized
+    assert inpaint.main([f"--prior={exported}", f"--images={src}", f"--output_dir={out}",
+                         f"--mask={mask_file}"]) == 2
+    with pytest.raises(inpaint.MaskError, match="never resized"):
+        inpaint.make_mask(str(mask_file), (64, 64), np.random.default_rng(0))
+    good = np.zeros((64, 64), np.uint8)
+    good[:10, :10] = 200
+    Image.fromarray(good).save(mask_file)
+    m = inpaint.make_mask(str(mask_file), (64, 64), np.random.default_rng(0))
+    assert m.shape == (64, 64, 1) and m.sum() == 100 and set(np.unique(m)) == {0.0, 1.0}
