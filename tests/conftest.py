@@ -4,6 +4,8 @@ Tests that need the real data skip with a printed reason when ../shared/data is 
 in CI). Nothing here downloads anything.
 """
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -36,3 +38,24 @@ def benchmarks_dir():
     if not os.path.isdir(BENCHMARKS_DIR):
         pytest.skip(f"benchmark images not found at {BENCHMARKS_DIR}")
     return BENCHMARKS_DIR
+
+
+# Prepended to every plain-TensorFlow probe: importing keras_inpaint fails, as it would for an outside user.
+_BLOCK_KERAS_INPAINT = """
+import sys, importlib.abc
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "keras_inpaint":
+            raise ImportError("keras_inpaint is blocked: an export must load without the project's code")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+@pytest.fixture(scope="session")
+def plain_tf():
+    """`plain_tf(script, *args)` runs `script` (reading `sys.argv[1:]`) in a fresh Python process in which
+    `keras_inpaint` cannot be imported; returns the `subprocess.CompletedProcess` (text output captured)."""
+    def run(script: str, *args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", _BLOCK_KERAS_INPAINT + script, *map(str, args)],
+                              capture_output=True, text=True)
+    return run

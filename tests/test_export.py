@@ -13,14 +13,9 @@ from keras_inpaint.training import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Runs in a fresh interpreter where importing keras_inpaint is impossible: what an outside user has.
+# Run by the `plain_tf` fixture: a fresh interpreter where keras_inpaint cannot be imported (an outside user).
 PLAIN_TF_PROBE = r"""
-import sys, importlib.abc, json
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] == "keras_inpaint":
-            raise ImportError("blocked")
-sys.meta_path.insert(0, Block())
+import sys
 import numpy as np, tensorflow as tf
 m = tf.saved_model.load(sys.argv[1])
 x = np.load(sys.argv[2])
@@ -59,11 +54,10 @@ def test_export_layout_and_model_card(trained):
     assert sig["outputs"] == {"images": "uint8[None, 32, 32, 3]", "fill": "float32[None, 16, 16, 3]"}
 
 
-def test_plain_tensorflow_load_matches_in_memory_model(trained, tmp_path):
+def test_plain_tensorflow_load_matches_in_memory_model(trained, tmp_path, plain_tf):
     result, images, _ = trained
     np.save(tmp_path / "x.npy", images)
-    r = subprocess.run([sys.executable, "-c", PLAIN_TF_PROBE, result["export_path"], str(tmp_path / "x.npy"),
-                        str(tmp_path / "out.npz")], capture_output=True, text=True)
+    r = plain_tf(PLAIN_TF_PROBE, result["export_path"], tmp_path / "x.npy", tmp_path / "out.npz")
     assert r.returncode == 0, r.stderr[-3000:]
     out = np.load(tmp_path / "out.npz")
     assert out["images"].dtype == np.uint8 and out["images"].shape == (8, 32, 32, 3)

@@ -258,7 +258,6 @@ def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool 
     returns the metrics dict (adds `steps`, the number of training iterations done).
     """
     config = config.resolved()
-    spec = registry.get(config.model)
     task = config.task()
     model = model or load_trained_model(config)
     network = inference_network(model)
