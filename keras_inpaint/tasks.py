@@ -159,6 +159,14 @@ def run_padded(network, images: tf.Tensor, multiple: int, training: bool = False
     return network(padded, training=training)[:, :h, :w, :]
 
 
+def image_and_mask_specs(image_shape) -> tuple[tf.TensorSpec, tf.TensorSpec]:
+    """SPEC §4 signature inputs for `image_shape` (H, W, C): uint8 `images` `[None, H, W, C]` and float32 `mask`
+    `[None, H, W, 1]` (1.0 = fill)."""
+    h, w, c = image_shape
+    return (tf.TensorSpec([None, h, w, c], tf.uint8, name="images"),
+            tf.TensorSpec([None, h, w, 1], tf.float32, name="mask"))
+
+
 def _rows_grid(columns) -> tf.Tensor:
     """uint8 `[N, H, W, C]` tensors side by side, one row per image -> uint8 `[1, N*H, K*W, C]`."""
     rows = tf.concat(columns, axis=2)
@@ -310,9 +318,7 @@ class Denoising:
 
     def serving_signatures(self):
         """{name: (function, input TensorSpecs)}: `serving_default` (images) and `with_mask` (images, mask)."""
-        h, w, c = self.image_shape
-        images = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
-        mask = tf.TensorSpec([None, h, w, 1], tf.float32, name="mask")
+        images, mask = image_and_mask_specs(self.image_shape)
         return {"serving_default": (self.serve, [images]), "with_mask": (self.serve_with_mask, [images, mask])}
 
     # --- evaluation -----------------------------------------------------------------------------------
@@ -558,9 +564,7 @@ class MaskedInpainting(CentreHoleInpainting):
 
     def serving_signatures(self):
         """{name: (function, input TensorSpecs)}: `serving_default` (images, mask) and `centre_mask` (images)."""
-        h, w, c = self.image_shape
-        images = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
-        mask = tf.TensorSpec([None, h, w, 1], tf.float32, name="mask")
+        images, mask = image_and_mask_specs(self.image_shape)
         return {"serving_default": (self.serve, [images, mask]), "centre_mask": (self.serve_centre, [images])}
 
 
@@ -732,9 +736,7 @@ class UnconditionalGeneration:
 
     def serving_signatures(self):
         """{name: (function, input TensorSpecs)}: `serving_default` (images, mask) and `centre_mask` (images)."""
-        h, w, c = self.image_shape
-        images = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
-        mask = tf.TensorSpec([None, h, w, 1], tf.float32, name="mask")
+        images, mask = image_and_mask_specs(self.image_shape)
         return {"serving_default": (self.serve, [images, mask]), "centre_mask": (self.serve_centre, [images])}
 
     # --- evaluation -----------------------------------------------------------------------------------
@@ -859,9 +861,7 @@ class Refinement:
 
     def serving_signatures(self):
         """{name: (function, input TensorSpecs)}: `serving_default` (images, mask) and `refine` (images)."""
-        h, w, c = self.image_shape
-        images = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
-        mask = tf.TensorSpec([None, h, w, 1], tf.float32, name="mask")
+        images, mask = image_and_mask_specs(self.image_shape)
         return {"serving_default": (self.serve, [images, mask]), "refine": (self.serve_refine, [images])}
 
     def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:

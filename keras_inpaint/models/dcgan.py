@@ -37,15 +37,21 @@ def build_dcgan_generator(latent_dim: int = LATENT_DIM, synchronized: bool = Fal
     return keras.Model(z, x, name="dcgan_generator")
 
 
-def build_dcgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = False) -> keras.Model:
-    """R-576 discriminator, 4,317,441 parameters: `[N, 64, 64, 3]` in [-1, 1] -> logits `[N, 1]`."""
+def build_dcgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = False, bn_scale: bool = False,
+                              output_name: str = "logits", name: str = "dcgan_discriminator") -> keras.Model:
+    """R-576 discriminator, 4,317,441 parameters: `[N, 64, 64, 3]` in [-1, 1] -> raw score `[N, 1]` (linear).
+
+    Conv 5x5/2 64 -> LeakyReLU(0.2); Conv 5x5/2 128, 256, 512, each BN -> LeakyReLU(0.2); Flatten 8192; Dense 1.
+    R-576 uses BN(scale=False) and reads the output as logits. `lsgan` (spec/models.md §7) uses the same
+    topology with `bn_scale=True` and a least-squares score (4,318,337 parameters).
+    """
     x_in = keras.Input(input_shape, name="image")
     x = layers.Conv2D(64, 5, strides=2, padding="same", name="conv1")(x_in)
     x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
     for i, f in enumerate((128, 256, 512), start=2):
         x = layers.Conv2D(f, 5, strides=2, padding="same", name=f"conv{i}")(x)
-        x = layers.BatchNormalization(scale=False, synchronized=synchronized, name=f"conv{i}_bn")(x)
+        x = layers.BatchNormalization(scale=bn_scale, synchronized=synchronized, name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1, name="logits")(x)
-    return keras.Model(x_in, x, name="dcgan_discriminator")
+    x = layers.Dense(1, name=output_name)(x)
+    return keras.Model(x_in, x, name=name)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.models import dcgan
+
 LATENT_DIM = 100
 GENERATOR_PARAMS = 7_844_611
 DISCRIMINATOR_PARAMS = 4_318_337
@@ -53,15 +55,8 @@ def build_lsgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = Fals
     """Least-squares critic of spec/models.md §7, 4,318,337 parameters.
 
     Input: float32 `[N, 64, 64, 3]` in [-1, 1]. Output: float32 `[N, 1]`, an unbounded (linear) score; the LSGAN
-    0-1 coding scores real images 1 and generated images 0.
+    0-1 coding scores real images 1 and generated images 0. The topology is the DCGAN discriminator's (the
+    spec's proposal), with BN scale on: `dcgan.build_dcgan_discriminator(bn_scale=True)`.
     """
-    x_in = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(64, 5, strides=2, padding="same", name="conv1")(x_in)
-    x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
-    for i, f in enumerate((128, 256, 512), start=2):
-        x = layers.Conv2D(f, 5, strides=2, padding="same", name=f"conv{i}")(x)
-        x = layers.BatchNormalization(synchronized=synchronized, name=f"conv{i}_bn")(x)
-        x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1, name="score")(x)
-    return keras.Model(x_in, x, name="lsgan_discriminator")
+    return dcgan.build_dcgan_discriminator(input_shape, synchronized=synchronized, bn_scale=True,
+                                           output_name="score", name="lsgan_discriminator")
