@@ -37,6 +37,9 @@ flags.DEFINE_integer("steps_per_epoch", 1000, "Iterations per Keras epoch: the i
                      "grid and checkpoint.")
 flags.DEFINE_integer("steps_per_execution", 1, "Training steps per compiled call (fewer Python round trips).")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
+flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split "
+                  "(sr_autoencoder default: ../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 where "
+                  "present); empty to skip.")
 flags.DEFINE_bool("evaluate_only", False, "Do not train: load the run's checkpoint, evaluate on the test split, "
                   "write metrics.json and print the table.")
 flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
@@ -94,7 +97,7 @@ def main(argv):
         steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
         max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, steps_per_epoch=FLAGS.steps_per_epoch,
         steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download,
-        export_dir=FLAGS.export_dir or None,
+        export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
         trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})
     try:

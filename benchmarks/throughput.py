@@ -10,7 +10,8 @@ GPU memory belongs to that configuration alone. The train step is timed on one r
 pass has filled its cache. For GANs, the step is split into one discriminator update and the generator part
 (timed with 1 and with 2 discriminator updates per step). Inference is the export signature's body (uint8
 in and out, corruption and paste-back included) on a batch of training images: images/s and output
-megapixels/s. Prints a table; `--json` also prints one JSON line per configuration.
+megapixels/s; for the z -> image priors (lsgan, dcgan) it is the latent (z-search) inpainter, timed at each
+`--latent_iterations` count. Prints a table; `--json` also prints one JSON line per configuration.
 """
 import argparse
 import dataclasses
@@ -35,7 +36,7 @@ def _seconds_per_step(model, ds, steps: int, warm: int) -> float:
 
 
 def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_dir: str,
-            steps_per_execution: int, pipeline_batches: int) -> dict:
+            steps_per_execution: int, pipeline_batches: int, latent_iterations=(10, 100)) -> dict:
     import tensorflow as tf
 
     from keras_inpaint import data, registry
@@ -77,8 +78,24 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
         result.update({"d_update_ms": round(d_ms, 1), "g_update_ms": round(1000 * times[1] - d_ms, 1),
                        "d_steps": spec.resolve_trainer_options(config.trainer_options).get("d_steps", 1)})
 
-    # Inference through the export signature body (uint8 in, uint8 out, paste-back included).
     test_batch = next(iter(images.batch(min(config.batch_size, 16))))
+    if hasattr(task, "inpainter"):
+        # z -> image priors: the exported inference is the latent (z) search; its cost grows with the
+        # iteration count, so time the inpainter (centre hole, whole batch at once) at each count.
+        inpainter = task.inpainter(run.inference_network(model))
+        inpainter.inpaint(test_batch, iterations=1)                      # trace once (iterations is a tensor)
+        per_count = {}
+        for n in latent_iterations:
+            start = time.perf_counter()
+            inpainter.inpaint(test_batch, iterations=n)
+            per_count[n] = int(test_batch.shape[0]) / (time.perf_counter() - start)
+        result["inpainter_images_per_s"] = {str(n): round(v, 2) for n, v in per_count.items()}
+        n = max(latent_iterations)
+        result["inference_images_per_s"] = round(per_count[n], 2)
+        result["inference_output_megapixels_per_s"] = round(per_count[n] * math.prod(spec.image_shape[:2]) / 1e6, 4)
+        return _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips)
+
+    # Inference through the export signature body (uint8 in, uint8 out, paste-back included).
     serve = tf.function(lambda x: task.serving_signatures()["serving_default"][0](
         run.inference_network(model), *([x] + ([task.mask(x)] if getattr(task, "accepts_mask", False) else []))))
     out = serve(test_batch)["images"]
@@ -88,6 +105,11 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
     dt = (time.perf_counter() - start) / 10
     result["inference_images_per_s"] = round(int(test_batch.shape[0]) / dt, 1)
     result["inference_output_megapixels_per_s"] = round(int(tf.size(out[..., 0])) / dt / 1e6, 2)
+    return _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips)
+
+
+def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips) -> dict:
+    import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
         peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
@@ -112,14 +134,17 @@ def main():
     p.add_argument("--steps_per_execution", type=int, default=1)
     p.add_argument("--pipeline_batches", type=int, default=500, help="timed input-pipeline batches")
     p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", DEFAULT_DATA_DIR))
+    p.add_argument("--latent_iterations", default="10,100",
+                   help="lsgan/dcgan: z-search iteration counts at which the inpainter's images/s is timed")
     p.add_argument("--json", action="store_true", help="also print one JSON line per configuration")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
 
     if args.one:
         model_id, jit = args.one.split(":")
+        its = tuple(int(n) for n in args.latent_iterations.split(","))
         print("RESULT " + json.dumps(measure(model_id, jit == "1", args.steps, args.batch_size, args.data_dir,
-                                             args.steps_per_execution, args.pipeline_batches)))
+                                             args.steps_per_execution, args.pipeline_batches, its)))
         return
 
     sys.path.insert(0, ROOT)
@@ -132,7 +157,7 @@ def main():
         for jit in jits:
             cmd = [sys.executable, __file__, f"--one={m}:{int(jit)}", f"--steps={args.steps}",
                    f"--steps_per_execution={args.steps_per_execution}", f"--data_dir={args.data_dir}",
-                   f"--pipeline_batches={args.pipeline_batches}"]
+                   f"--pipeline_batches={args.pipeline_batches}", f"--latent_iterations={args.latent_iterations}"]
             if args.batch_size:
                 cmd.append(f"--batch_size={args.batch_size}")
             r = subprocess.run(cmd, capture_output=True, text=True)
@@ -152,7 +177,14 @@ def main():
         print(f"{r['model']:<22} {str(r['jit_compile']):>5} {r['batch_size']:>5} {r['train_images_per_s']:>12.0f} "
               f"{r['pipeline_images_per_s']:>15.0f} {r['pipeline_over_step']:>9.1f} "
               f"{r['peak_memory_mib']:>6} {r['memory_kind']} {r['paper_schedule_hours']:>17.2f} "
-              f"{_dg(r):>16} {r['inference_images_per_s']:>12.0f} {r['inference_output_megapixels_per_s']:>10.2f}")
+              f"{_dg(r):>16} {r['inference_images_per_s']:>12.1f} {r['inference_output_megapixels_per_s']:>10.2f}")
+    latent = [r for r in rows if "inpainter_images_per_s" in r]
+    if latent:
+        print("\nLatent (z-search) inpainter, centre hole, whole batch at once: images/s by iteration count "
+              "(the 'infer' columns above use the largest count)")
+        for r in latent:
+            per = ", ".join(f"{n} it.: {v:.2f} img/s" for n, v in r["inpainter_images_per_s"].items())
+            print(f"{r['model']:<22} batch {min(r['batch_size'], 16)}: {per}")
 
 
 def _dg(r: dict) -> str:

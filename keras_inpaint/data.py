@@ -206,6 +206,31 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
     return ds.ignore_errors(log_warning=True)
 
 
+def load_benchmark_images(folder: str, channels: int = 3) -> tf.data.Dataset:
+    """Every image of a benchmark folder (e.g. Set5, Set14) at its full size, in sorted file order.
+
+    Unlike `load_images`, nothing is cropped, resized or split: benchmark tables score whole images.
+
+    Returns:
+      A `tf.data.Dataset` of uint8 `[H, W, channels]` images (sizes differ; batch with batch size 1).
+    Raises:
+      DatasetError: the folder is missing or holds no image file.
+    Unreadable files are skipped with a logged warning.
+    """
+    files = list_folder_images(os.path.expanduser(folder), "all")
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    ds = ds.map(lambda p: _to_channels_dynamic(_decode_file(p, 0), channels))
+    return ds.ignore_errors(log_warning=True)
+
+
+def _to_channels_dynamic(image: tf.Tensor, channels: int) -> tf.Tensor:
+    """`_to_channels` for decoded images whose channel count is only known at run time (1, 3 or 4)."""
+    c = tf.shape(image)[-1]
+    rgb = tf.cond(c == 1, lambda: tf.tile(image, [1, 1, 3]), lambda: image[..., :3])
+    rgb = tf.ensure_shape(rgb, [None, None, 3])
+    return rgb if channels == 3 else _to_channels(rgb, channels)
+
+
 def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     c = image.shape[-1]
     if c == channels:

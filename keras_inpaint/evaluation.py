@@ -1,6 +1,7 @@
 """Test-set evaluation with baselines (SPEC §3): averages a task's per-image metrics and prints the table."""
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -38,3 +39,148 @@ def format_table(results: dict[str, float], task, title: str = "test set") -> st
             base_s = f"{base:>10.4f}" if base is not None else f"{'':>10}"
             rows.append(f"{label:<44} {results[key]:>10.4f} {base_s}")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Face-inpainter comparison in the layout of seed 004 Table 3.2 (issue 5): several methods, same images and masks.
+# ---------------------------------------------------------------------------------------------------------
+COMPARISON_REPORT = (("ssim", "SSIM"), ("psnr", "PSNR (dB)"), ("hole_psnr", "hole PSNR (dB)"))
+
+
+def compare_inpainters(methods: dict, images: tf.data.Dataset, hole: int, batch_size: int = 64,
+                       grid_images: int = 0) -> tuple[dict[str, dict[str, float]], np.ndarray | None]:
+    """Scores inpainting methods on the same images and centre holes (seed 004 Table 3.2 layout, SPEC §3).
+
+    Args:
+      methods: {name: fn(uint8 images `[N, H, W, C]`, float32 mask `[N, H, W, 1]`, batch index) -> uint8 images
+        with the hole filled and known pixels kept} or -> {name: uint8 images} for a function that yields
+        several rows at once (e.g. a latent search scored before and after refinement).
+      images: `tf.data.Dataset` of uint8 `[H, W, C]` test images (e.g. held-back faces).
+      hole: side of the centre square hole in pixels (SPEC §2: mask 1.0 = missing).
+      grid_images: if > 0, also returns a uint8 grid `[n*H, (2 + rows)*W, C]` of the first n images: masked
+        input | each method | original.
+    Returns:
+      ({row name: {"psnr", "ssim", "hole_psnr", "hole_l1", "hole_l2", "num_images"}}, grid or None). The mean-
+      colour baseline is always the last row.
+    Raises:
+      ValueError: `images` is empty.
+    """
+    from keras_inpaint import corruptions, metrics
+
+    sums: dict[str, dict[str, float]] = {}
+    count, grid_rows = 0, []
+    for i, batch in enumerate(images.batch(batch_size)):
+        n, h, w = batch.shape[:3]
+        mask = corruptions.centre_mask(n, h, w, hole)
+        target = tf.cast(batch, tf.float32) / 255.0
+        outputs = {}
+        for name, fn in methods.items():
+            out = fn(batch, mask, i)
+            outputs.update(out if isinstance(out, dict) else {name: out})
+        outputs["mean colour (baseline)"] = metrics.quantize(corruptions.mean_colour_fill(target, mask)) * 255.0
+        for name, restored in outputs.items():
+            values = metrics.inpainting_metrics(tf.cast(restored, tf.float32) / 255.0, target, mask)
+            row = sums.setdefault(name, {})
+            for k, v in values.items():
+                row[k] = row.get(k, 0.0) + float(tf.reduce_sum(tf.cast(v, tf.float64)))
+        if len(grid_rows) < grid_images:
+            masked = tf.cast(batch, tf.float32) * (1.0 - mask) + 127.0 * mask
+            cols = [masked] + [tf.cast(o, tf.float32) for o in outputs.values()] + [tf.cast(batch, tf.float32)]
+            grid_rows.extend(np.concatenate([c.numpy().astype(np.uint8) for c in cols], axis=2)[:grid_images
+                                                                                                 - len(grid_rows)])
+        count += int(n)
+        print(f"  compared {count} images", flush=True)
+    if count == 0:
+        raise ValueError("comparison set is empty")
+    results = {name: {**{k: v / count for k, v in row.items()}, "num_images": count} for name, row in sums.items()}
+    return results, (np.concatenate(grid_rows, axis=0) if grid_rows else None)
+
+
+def format_comparison(results: dict[str, dict[str, float]], title: str) -> str:
+    """Markdown table: one row per method, columns SSIM, PSNR, hole PSNR (seed 004 Table 3.2 layout)."""
+    lines = [title, "", "| method | " + " | ".join(label for _, label in COMPARISON_REPORT) + " |",
+             "|---|" + "---|" * len(COMPARISON_REPORT)]
+    for name, row in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[k]:.4f}" if k == "ssim" else f"{row[k]:.2f}"
+                                                  for k, _ in COMPARISON_REPORT) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """`python -m keras_inpaint.evaluation --runs=RUN[,RUN...] [--refinement_run=RUN]`: Table 3.2 comparison."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description="Compare trained face inpainters on the same held-back faces and "
+                                "centre holes (seed 004 Table 3.2 layout): SSIM, PSNR and hole PSNR after paste-back, "
+                                "next to the mean-colour baseline.")
+    p.add_argument("--runs", required=True, help="comma-separated run directories of lsgan, dcgan (latent "
+                   "z-search inpainters) and/or dcgan_inpaint")
+    p.add_argument("--refinement_run", default=None, help="a refinement_ae run directory: adds a '+ refinement' "
+                   "row for each latent inpainter (same search, refined output pasted into the hole)")
+    p.add_argument("--iterations", type=int, default=None, help="z-search Adam steps (default: each run's "
+                   "eval_iterations, 100)")
+    p.add_argument("--num_images", type=int, default=None, help="first N held-back faces (default: all)")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--output", default=None, help="write the results as JSON here")
+    p.add_argument("--grid", default=None, help="write a PNG grid of the first 6 faces here")
+    args = p.parse_args(argv)
+
+    from keras_inpaint import data, registry, tasks
+    from keras_inpaint.data import to_uint8
+    from keras_inpaint.training import callbacks, run
+
+    def load(run_dir):
+        config = run.RunConfig.load(run_dir).resolved()
+        config.output_dir = run_dir
+        return config, run.inference_network(run.load_trained_model(config))
+
+    refiner = None
+    if args.refinement_run:
+        config, refiner = load(args.refinement_run)
+        if config.model != "refinement_ae":
+            raise SystemExit(f"error: --refinement_run {args.refinement_run} is a {config.model} run")
+    methods, first, hole = {}, None, None
+    for run_dir in args.runs.split(","):
+        config, network = load(run_dir)
+        task = config.task()
+        first = first or config
+        if hasattr(task, "inpainter"):
+            inpainter = task.inpainter(network, refiner=refiner)
+            iterations = args.iterations or task.eval_iterations
+            name = f"{config.model} + z-search ({iterations} it.)"
+
+            def latent(images, mask, i, inpainter=inpainter, iterations=iterations, name=name):
+                # the z start the task's own evaluation uses (seeded by the pixels, so every row sees the same z)
+                r = inpainter.complete(images, mask, tasks.content_seed(images, tasks.LATENT_SEED), iterations)
+                if "images_unrefined" not in r:
+                    return r["images"]
+                return {name: r["images_unrefined"], f"{name} + refinement": r["images"]}
+
+            methods[name] = tf.function(latent)
+        elif getattr(task, "accepts_mask", False) and hasattr(task, "mask_kind"):
+            def conditional(images, mask, i, task=task, network=network):
+                return to_uint8(task.restore(network, images, mask=mask)["restored"], task.value_range)
+
+            methods[config.model] = tf.function(conditional)
+        else:
+            raise SystemExit(f"error: {run_dir} is a {config.model} run, not a face inpainter "
+                             "(lsgan, dcgan or dcgan_inpaint)")
+        hole = hole or task.hole
+    spec = registry.get(first.model)
+    images = data.load_images(first.dataset, "test", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=first.data_dir, crop=spec.crop, max_examples=args.num_images)
+    results, grid = compare_inpainters(methods, images, hole, args.batch_size, grid_images=6 if args.grid else 0)
+    n = next(iter(results.values()))["num_images"]
+    print(format_comparison(results, f"{n} held-back faces of {first.dataset}, centre {hole}x{hole} hole"))
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.grid is not None and grid is not None:
+        callbacks.save_png(grid, args.grid)
+        print(f"Wrote {args.grid} (masked | {' | '.join(results)} | original)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

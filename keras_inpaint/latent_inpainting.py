@@ -201,7 +201,8 @@ class LatentInpainter:
 
         z starts at U(-1, 1) drawn from the stateless `seed` (int `[2]`). Returns the `search` dict plus
         "prediction" (G(z), refined if a refiner is set, [-1, 1]) and "images" (uint8, known pixels copied
-        from the input bit-exactly, the hole from the prediction).
+        from the input bit-exactly, the hole from the prediction); with a refiner also "images_unrefined" (G(z)
+        pasted back before refinement, so one search scores both).
         """
         images = tf.convert_to_tensor(images)
         mask = tf.cast(mask, tf.float32)
@@ -211,6 +212,7 @@ class LatentInpainter:
         result = self.search(x, mask, z0, iterations)
         prediction = result["image"]
         if self.refiner is not None:
+            result["images_unrefined"] = paste_uint8(images, prediction, mask)
             prediction = self.refiner(corruptions.paste_back(x, prediction, mask), training=False)
         result["prediction"] = prediction
         result["images"] = paste_uint8(images, prediction, mask)

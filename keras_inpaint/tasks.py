@@ -377,6 +377,7 @@ class SuperResolution:
       multiple: the network's size multiple (4: two 2x2 poolings).
     """
 
+    any_size = True   # whole images of any size can be scored (benchmark folders, RunConfig.benchmarks)
     accepts_mask = False
     value_range = (0.0, 1.0)
 
@@ -686,9 +687,11 @@ class UnconditionalGeneration:
         if int(options["iterations"]) < 0 or self.eval_iterations < 0:
             raise ValueError("iterations and eval_iterations must be >= 0")
 
-    def inpainter(self, network):
-        """A `latent_inpainting.LatentInpainter` over the prior `network` with this task's settings."""
-        return latent_inpainting.LatentInpainter(network, preset=self.preset, **self.inpainter_options)
+    def inpainter(self, network, refiner=None):
+        """A `latent_inpainting.LatentInpainter` over the prior `network` with this task's settings (and an
+        optional `refinement_ae` network `refiner`, seed 004 eq. 2.7)."""
+        return latent_inpainting.LatentInpainter(network, preset=self.preset, refiner=refiner,
+                                                 **self.inpainter_options)
 
     @property
     def iterations(self) -> int:

@@ -4,6 +4,7 @@ Tests that need the real data skip with a printed reason when ../shared/data is 
 in CI). Nothing here downloads anything.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +39,25 @@ def benchmarks_dir():
     if not os.path.isdir(BENCHMARKS_DIR):
         pytest.skip(f"benchmark images not found at {BENCHMARKS_DIR}")
     return BENCHMARKS_DIR
+
+
+@pytest.fixture
+def small_face_folder(faces_dir, tmp_path):
+    """`small_face_folder(n_train, n_test)` copies that many real aligned CelebA faces of each folder split
+    (`data.folder_split`) into a new folder under `tmp_path` and returns its path (for quick real-data runs)."""
+    from keras_inpaint import data
+
+    def make(n_train: int = 6, n_test: int = 2) -> str:
+        src = os.path.join(faces_dir, "celeba_img_align")
+        names = sorted(os.listdir(src))
+        picked = ([f for f in names if data.folder_split(f) == "train"][:n_train]
+                  + [f for f in names if data.folder_split(f) == "test"][:n_test])
+        dest = tmp_path / f"faces_{n_train}_{n_test}"
+        dest.mkdir()
+        for f in picked:
+            shutil.copy(os.path.join(src, f), dest)
+        return str(dest)
+    return make
 
 
 # Prepended to every plain-TensorFlow probe: importing keras_inpaint fails, as it would for an outside user.

@@ -117,3 +117,32 @@ def test_training_pipeline_is_batched_and_reproducible(tfds_dir):
     np.testing.assert_array_equal(x.numpy()[:, 8:24, 8:24], 0.0)       # hole filled with 0 (SPEC §2)
     np.testing.assert_array_equal(first[0][1].numpy(), first[1][1].numpy())   # same seed, same batch
     assert not np.array_equal(first[0][1].numpy(), first[2][1].numpy())      # other seed, other order
+
+
+def test_benchmark_folder_keeps_full_sizes_converts_grey_and_skips_bad_files(tmp_path):
+    """Benchmark folders are scored whole: no crop, no split, sorted order; greyscale/RGBA become RGB."""
+    Image.fromarray(np.full((13, 17), 200, np.uint8)).save(tmp_path / "a_grey.png")
+    Image.fromarray(np.full((9, 6, 4), 50, np.uint8)).save(tmp_path / "b_rgba.png")
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(tmp_path / "c_rgb.jpg")
+    (tmp_path / "d_broken.png").write_bytes(b"not a png")
+    images = list(data.load_benchmark_images(str(tmp_path)).as_numpy_iterator())
+    assert [im.shape for im in images] == [(13, 17, 3), (9, 6, 3), (20, 30, 3)]
+    assert images[0][0, 0].tolist() == [200, 200, 200] and images[1][0, 0].tolist() == [50, 50, 50]
+    with pytest.raises(data.DatasetError, match="not a directory"):
+        data.load_benchmark_images(str(tmp_path / "missing"))
+
+
+def test_celeb_a_tfds_path_with_mock_data():
+    """celeb_a is read through tfds when prepared (no copy in shared/data): the same code path on tfds' mock
+    data, which stubs `download_and_prepare` (nothing is downloaded). Mock images are 218x178 like the real
+    aligned set, so the face recipe (centre 108x108 -> 64x64, SPEC §4) applies unchanged."""
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6):
+        train = list(data.load_images("celeb_a", "train", (64, 64), 3, crop="face108", download=True)
+                     .as_numpy_iterator())
+        test = data.load_images("celeb_a", "test", (128, 128), 3, download=True)
+        test = list(test.as_numpy_iterator())
+    assert len(train) == 6 and len(test) == 6
+    assert {im.shape for im in train} == {(64, 64, 3)} and {im.shape for im in test} == {(128, 128, 3)}
+    assert train[0].dtype == np.uint8

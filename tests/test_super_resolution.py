@@ -1,7 +1,6 @@
 """Seed 003 super-resolution autoencoder (spec/models.md §6), the SuperResolution task and its SavedModel."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -86,17 +85,6 @@ def test_bicubic_baseline_on_set5_matches_the_literature(benchmarks_dir):
     assert abs(np.mean(ssim) - 0.8682) < 0.003, ssim
 
 
-def _small_face_folder(faces_dir, dest, n_train=6, n_test=2):
-    src = os.path.join(faces_dir, "celeba_img_align")
-    names = sorted(os.listdir(src))
-    picked = ([f for f in names if data.folder_split(f) == "train"][:n_train]
-              + [f for f in names if data.folder_split(f) == "test"][:n_test])
-    os.makedirs(dest)
-    for f in picked:
-        shutil.copy(os.path.join(src, f), dest)
-    return dest
-
-
 PLAIN_TF_SCRIPT = textwrap.dedent("""
     import json, sys
     import tensorflow as tf
@@ -115,16 +103,24 @@ PLAIN_TF_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_short_training_export_and_set5_in_plain_tensorflow(faces_dir, benchmarks_dir, tmp_path):
+def test_short_training_export_and_set5_in_plain_tensorflow(small_face_folder, benchmarks_dir, tmp_path):
     """A briefly trained sr_autoencoder exported via run.train; a Set5 image goes through the SavedModel in a
     fresh process that imports only TensorFlow."""
-    folder = _small_face_folder(faces_dir, str(tmp_path / "faces"))
+    folder = small_face_folder(6, 2)
+    set5 = os.path.join(benchmarks_dir, "Set5")
     config = run.RunConfig(model="sr_autoencoder", dataset=f"folder:{folder}", steps=2, batch_size=2,
                            steps_per_epoch=2, val_examples=2, output_dir=str(tmp_path / "run"),
-                           export_dir=str(tmp_path / "sm"))
+                           export_dir=str(tmp_path / "sm"), benchmarks=[set5])
     result = run.train(config, verbose=0)
     assert result["metrics"]["num_images"] == 2
     assert {"psnr_y", "baseline_psnr_y", "ssim_y", "psnr_rgb"} <= set(result["metrics"])
+    # Set5 scored whole (batch 1, sizes 228x344 .. 512x512); the bicubic baseline is the literature's 30.39 dB
+    bench = result["metrics"]["benchmarks"]["Set5"]
+    assert bench["num_images"] == 5
+    assert abs(bench["baseline_psnr_y"] - 30.39) < 0.05
+    assert np.isfinite(bench["psnr_y"]) and 0.0 < bench["ssim_y"] <= 1.0
+    with open(os.path.join(result["run_dir"], "metrics.json")) as f:
+        assert json.load(f)["benchmarks"]["Set5"]["num_images"] == 5
     path = result["export_path"]
     script = tmp_path / "plain_tf.py"
     script.write_text(PLAIN_TF_SCRIPT)
@@ -138,3 +134,17 @@ def test_short_training_export_and_set5_in_plain_tensorflow(faces_dir, benchmark
     assert out["images"] == [1, 342, 228, 3] and out["bicubic"] == [1, 342, 228, 3]   # exactly 3x the input
     assert out["dtype"] == "uint8"
     assert out["modules"] == [] and out["card_id"] == "sr_autoencoder"
+
+
+def test_benchmarks_config_defaults_and_errors(benchmarks_dir, tmp_path, monkeypatch):
+    """sr_autoencoder scores Set5/Set14 by default where the folders exist; a missing folder or a fixed-size
+    model fails before any data is loaded."""
+    monkeypatch.chdir(os.path.join(os.path.dirname(__file__), ".."))     # defaults are relative to the root
+    resolved = run.RunConfig(model="sr_autoencoder", output_dir=str(tmp_path)).resolved()
+    expected = [p for p in registry.get("sr_autoencoder").benchmarks if os.path.isdir(p)]
+    assert resolved.benchmarks == expected and len(expected) == 2
+    assert run.RunConfig(model="sr_autoencoder", benchmarks=[], output_dir=str(tmp_path)).resolved().benchmarks == []
+    with pytest.raises(data.DatasetError, match="not a directory"):
+        run.RunConfig(model="sr_autoencoder", benchmarks=[str(tmp_path / "nope")]).resolved()
+    with pytest.raises(ValueError, match="fixed 32x32"):
+        run.RunConfig(model="context_encoder", benchmarks=[os.path.join(benchmarks_dir, "Set5")]).resolved()

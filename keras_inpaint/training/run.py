@@ -50,6 +50,7 @@ class RunConfig:
     export_dir: str | None = "saved_models"
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
+    benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
 
     def resolved(self) -> "RunConfig":
         """A copy with every registry default filled in (raises ValueError for an unknown model id)."""
@@ -66,8 +67,17 @@ class RunConfig:
         c.steps_per_epoch = min(c.steps_per_epoch, c.steps)
         c.task_options = {k: v for k, v in (c.task_options or {}).items() if v is not None}
         c.trainer_options = {k: v for k, v in (c.trainer_options or {}).items() if v is not None}
-        spec.task(**c.task_options)                      # fail now, not after loading data, on a bad option
+        task = spec.task(**c.task_options)               # fail now, not after loading data, on a bad option
         spec.resolve_trainer_options(c.trainer_options)
+        if c.benchmarks is None:                         # the model's defaults, where this checkout has them
+            c.benchmarks = [b for b in spec.benchmarks if os.path.isdir(b)]
+        else:
+            c.benchmarks = [b for b in c.benchmarks if b]
+            if c.benchmarks and not getattr(task, "any_size", False):
+                raise ValueError(f"--benchmarks scores whole images of any size; model {c.model!r} takes fixed "
+                                 f"{spec.image_shape[0]}x{spec.image_shape[1]} images (use it with sr_autoencoder)")
+            for b in c.benchmarks:
+                data.list_folder_images(b, "all")        # DatasetError now if a folder is missing or empty
         return c
 
     def task(self):
@@ -252,7 +262,8 @@ def _image_callbacks(task, network, val_images, log_dir, run_dir):
 
 
 def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool = True) -> dict:
-    """Scores the run's model and the task's baseline on the whole test split (SPEC §3).
+    """Scores the run's model and the task's baseline on the whole test split (SPEC §3), then on each folder of
+    `config.benchmarks` at full image size (batch 1; results under `"benchmarks": {folder name: metrics}`).
 
     Writes `<output_dir>/metrics.json` and TensorBoard scalars under `logs/test`, prints the table, and
     returns the metrics dict (adds `steps`, the number of training iterations done).
@@ -264,6 +275,13 @@ def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool 
     results = evaluation.evaluate(task, network, _images(config, "test"))
     results["steps"] = trained_steps(model)
     results["dataset"] = config.dataset
+    tables = [evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split")]
+    channels = registry.get(config.model).image_shape[-1]
+    for folder in config.benchmarks or []:
+        name = os.path.basename(os.path.normpath(folder))
+        scores = evaluation.evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1)
+        results.setdefault("benchmarks", {})[name] = scores
+        tables.append(evaluation.format_table(scores, task, title=f"{config.model} on {name} (whole images)"))
     with open(os.path.join(config.output_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
     writer = tf.summary.create_file_writer(os.path.join(config.output_dir, "logs", "test"))
@@ -271,7 +289,11 @@ def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool 
         for k, v in results.items():
             if isinstance(v, float):
                 tf.summary.scalar(f"test/{k}", v, step=results["steps"] or 0)
+        for name, scores in results.get("benchmarks", {}).items():
+            for k, v in scores.items():
+                if isinstance(v, float):
+                    tf.summary.scalar(f"{name}/{k}", v, step=results["steps"] or 0)
     writer.flush()
     if verbose:
-        print(evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split"))
+        print("\n\n".join(tables))
     return results
