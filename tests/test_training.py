@@ -54,7 +54,16 @@ def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tf
     assert os.path.isdir(result["export_path"])
 
 
-def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir):
+def _logged_steps(log_dir: str, tag: str) -> list[int]:
+    from tensorboard.backend.event_processing import event_accumulator
+
+    acc = event_accumulator.EventAccumulator(log_dir, size_guidance={"tensors": 0})
+    acc.Reload()
+    return sorted(e.step for e in acc.Tensors(tag)) if tag in acc.Tags()["tensors"] else []
+
+
+def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch):
+    monkeypatch.setattr(run, "LOG_EVERY", 10)
     config = _config(tmp_path, tfds_dir, export_dir=None)
     with pytest.raises(KeyboardInterrupt):
         run.train(config, extra_callbacks=[InterruptAfterEpoch(0)], verbose=0)
@@ -66,6 +75,8 @@ def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir):
     result = run.train(config, verbose=0)
     assert len(result["history"]["loss"]) == 1                 # only the missing epoch was trained
     assert result["metrics"]["steps"] == 40                    # optimizer state (step count) was restored
+    # training-loss scalars continue on the global step after the resume (not drawn over steps 10, 20 again)
+    assert _logged_steps(os.path.join(config.output_dir, "logs", "train"), "batch_loss") == [10, 20, 30, 40]
 
     again = run.train(config, verbose=0)                       # finished run: nothing left to train
     assert again["history"] == {} or len(again["history"].get("loss", [])) == 0

@@ -1,4 +1,5 @@
-"""Keras callbacks of the training loop: validation image metrics and the TensorBoard image grid."""
+"""Keras callbacks of the training loop: validation image metrics, the TensorBoard image grid, and training-loss
+scalars on the run's global step (continuous across resumes)."""
 from __future__ import annotations
 
 import os
@@ -56,6 +57,30 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         self.writer.flush()
         if self.png_path:
             save_png(grid[0].numpy(), self.png_path)
+
+
+class TrainingScalars(keras.callbacks.Callback):
+    """Every `every` iterations, writes the progress-bar values (`loss`, `d_loss`, `g_loss`, ...; running means
+    over the current epoch) to `<log_dir>/train` as `batch_<name>`, at the run's global iteration
+    (`trained_steps`). Keras' `TensorBoard(update_freq=N)` counts batches from 0 in every `fit()` call, so a
+    resumed run would draw over its own earlier curve; this callback continues it.
+    """
+
+    def __init__(self, log_dir: str, every: int = 100):
+        super().__init__()
+        self.every = every
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not logs or (batch + 1) % self.every:
+            return
+        step = trained_steps(self.model)
+        with self.writer.as_default():
+            for name, value in logs.items():
+                tf.summary.scalar(f"batch_{name}", float(value), step=step)
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()
 
 
 def save_png(image: np.ndarray, path: str, scale: int = 1) -> None:

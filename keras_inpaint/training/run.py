@@ -27,6 +27,7 @@ from keras_inpaint import data, evaluation, registry
 CHECKPOINT_DIR = "checkpoints"
 WEIGHTS_FILE = "latest.weights.h5"   # written by BackupAndRestore
 GRID_IMAGES = 8
+LOG_EVERY = 100      # training-loss scalars every N iterations (TensorBoard logs/train, batch_<name>)
 
 
 @dataclasses.dataclass
@@ -231,8 +232,8 @@ def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
     log_dir = os.path.join(config.output_dir, "logs")
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False),
-        *_image_callbacks(task, network, val_images, log_dir, config.output_dir),
-        keras.callbacks.TensorBoard(log_dir, update_freq=100, write_graph=False),
+        *_logging_callbacks(task, network, val_images, log_dir, config.output_dir),
+        keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
         *extra_callbacks,
     ]
     if verbose is None:
@@ -254,11 +255,12 @@ def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
             "export_path": export_path, "wall_seconds": wall}
 
 
-def _image_callbacks(task, network, val_images, log_dir, run_dir):
-    from keras_inpaint.training.callbacks import ImageMetricsCallback
+def _logging_callbacks(task, network, val_images, log_dir, run_dir):
+    from keras_inpaint.training.callbacks import ImageMetricsCallback, TrainingScalars
 
     return [ImageMetricsCallback(task, network, val_images, val_images[:GRID_IMAGES], log_dir,
-                                 png_path=os.path.join(run_dir, "grid.png"))]
+                                 png_path=os.path.join(run_dir, "grid.png")),
+            TrainingScalars(log_dir, every=LOG_EVERY)]
 
 
 def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool = True) -> dict:
