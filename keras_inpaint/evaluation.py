@@ -14,7 +14,7 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> d
     Raises:
       ValueError: if `images` is empty.
     """
-    step = tf.function(lambda x: task.evaluate_batch(network, x))
+    step = tf.function(lambda x: task.evaluate_batch(network, x), reduce_retracing=True)  # any-size benchmarks
     sums: dict[str, float] = {}
     count = 0
     for batch in images.batch(batch_size).prefetch(tf.data.AUTOTUNE):
