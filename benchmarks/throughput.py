@@ -36,14 +36,16 @@ def _seconds_per_step(model, ds, steps: int, warm: int) -> float:
 
 
 def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_dir: str,
-            steps_per_execution: int, pipeline_batches: int, latent_iterations=(10, 100)) -> dict:
+            steps_per_execution: int, pipeline_batches: int, latent_iterations=(10, 100),
+            dataset: str | None = None) -> dict:
     import tensorflow as tf
 
     from keras_inpaint import data, registry
     from keras_inpaint.training import run
 
     spec = registry.get(model_id)
-    config = run.RunConfig(model=model_id, data_dir=data_dir, batch_size=batch_size, jit_compile=jit,
+    config = run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
+                           jit_compile=jit,
                            steps_per_execution=steps_per_execution).resolved()
     task = spec.make_task()
     images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
@@ -133,6 +135,8 @@ def main():
     p.add_argument("--batch_size", type=int, default=None, help="default: each model's paper batch size")
     p.add_argument("--steps_per_execution", type=int, default=1)
     p.add_argument("--pipeline_batches", type=int, default=500, help="timed input-pipeline batches")
+    p.add_argument("--dataset", default=None, help="override every model's dataset (e.g. mnist for "
+                   "denoising_ae_fashion, whose Fashion-MNIST is not in ../shared/data; same 28x28x1 shape)")
     p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", DEFAULT_DATA_DIR))
     p.add_argument("--latent_iterations", default="10,100",
                    help="lsgan/dcgan: z-search iteration counts at which the inpainter's images/s is timed")
@@ -144,7 +148,7 @@ def main():
         model_id, jit = args.one.split(":")
         its = tuple(int(n) for n in args.latent_iterations.split(","))
         print("RESULT " + json.dumps(measure(model_id, jit == "1", args.steps, args.batch_size, args.data_dir,
-                                             args.steps_per_execution, args.pipeline_batches, its)))
+                                             args.steps_per_execution, args.pipeline_batches, its, args.dataset)))
         return
 
     sys.path.insert(0, ROOT)
@@ -160,6 +164,8 @@ def main():
                    f"--pipeline_batches={args.pipeline_batches}", f"--latent_iterations={args.latent_iterations}"]
             if args.batch_size:
                 cmd.append(f"--batch_size={args.batch_size}")
+            if args.dataset:
+                cmd.append(f"--dataset={args.dataset}")
             r = subprocess.run(cmd, capture_output=True, text=True)
             line = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
             if not line:
