@@ -36,6 +36,10 @@ flags.DEFINE_integer("val_examples", 1000, "Test images scored at each epoch end
 flags.DEFINE_integer("steps_per_epoch", 1000, "Iterations per Keras epoch: the interval of validation, image "
                      "grid and checkpoint.")
 flags.DEFINE_integer("steps_per_execution", 1, "Training steps per compiled call (fewer Python round trips).")
+flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16", "mixed_float16"], "Keras dtype policy of "
+                  "training and the exported graph: float32, mixed_bfloat16 (bfloat16 compute, float32 weights; "
+                  "fast on CPUs with AVX-512-BF16/AMX and on TPUs) or mixed_float16 (GPUs; loss scaling on). "
+                  "Default: the model's measured choice (see the README's precision table).")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
 flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split "
                   "(sr_autoencoder default: ../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 where "
@@ -97,6 +101,7 @@ def main(argv):
         steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
         max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, steps_per_epoch=FLAGS.steps_per_epoch,
         steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download,
+        precision=FLAGS.precision,
         export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
         trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})

@@ -1,10 +1,11 @@
-"""Training throughput benchmark: images/second of the train step, of the input pipeline alone, peak memory.
+"""Training throughput benchmark: images/second of the train step, of the input pipeline alone, peak memory,
+per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio).
 
-  python benchmarks/throughput.py                                  # context_encoder, XLA off and on
-  python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=off
-  python benchmarks/throughput.py --models=all
+  python benchmarks/throughput.py                                  # context_encoder, float32 and mixed_bfloat16
+  python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=both
+  python benchmarks/throughput.py --models=all --precision=float32,mixed_bfloat16 --steps_per_execution=20
 
-Each (model, jit_compile) configuration runs in its own process so that the peak resident memory (CPU) or peak
+Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory (CPU) or peak
 GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
 (so the input pipeline does not limit it); the input pipeline is timed on the real dataset after one warm-up
 pass has filled its cache. For GANs, the step is split into one discriminator update and the generator part
@@ -12,6 +13,8 @@ pass has filled its cache. For GANs, the step is split into one discriminator up
 in and out, corruption and paste-back included) on a batch of training images: images/s and output
 megapixels/s; for the z -> image priors (lsgan, dcgan) it is the latent (z-search) inpainter, timed at each
 `--latent_iterations` count. Prints a table; `--json` also prints one JSON line per configuration.
+The header names the CPU's best oneDNN instruction set for bfloat16 (AMX-BF16, AVX-512-BF16, or none): it is
+what makes mixed_bfloat16 faster or slower than float32 on a CPU.
 """
 import argparse
 import dataclasses
@@ -37,7 +40,18 @@ def _seconds_per_step(model, ds, steps: int, warm: int) -> float:
 
 def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_dir: str,
             steps_per_execution: int, pipeline_batches: int, latent_iterations=(10, 100),
-            dataset: str | None = None) -> dict:
+            dataset: str | None = None, policy: str = "float32", breakdown: bool = True) -> dict:
+    import keras
+
+    from keras_inpaint import precision
+
+    keras.config.set_dtype_policy(precision.check(policy))   # this process measures one policy
+    return _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pipeline_batches,
+                    latent_iterations, dataset, policy, breakdown)
+
+
+def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pipeline_batches, latent_iterations,
+             dataset, policy, breakdown) -> dict:
     import tensorflow as tf
 
     from keras_inpaint import data, registry
@@ -45,7 +59,7 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
 
     spec = registry.get(model_id)
     config = run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
-                           jit_compile=jit,
+                           jit_compile=jit, precision=policy,
                            steps_per_execution=steps_per_execution).resolved()
     task = spec.make_task()
     images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
@@ -70,7 +84,7 @@ def measure(model_id: str, jit: bool, steps: int, batch_size: int | None, data_d
     step_ips = config.batch_size / _seconds_per_step(model, ds, steps, warm)
 
     result = {}
-    if spec.build_trainer is not None:
+    if spec.build_trainer is not None and breakdown:
         # D/G breakdown from public options only: time a step with 1 and with 2 discriminator updates.
         times = {}
         for d in (1, 2):
@@ -119,7 +133,8 @@ def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeli
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         where = "RSS"
-    return {**result, "model": model_id, "jit_compile": jit, "batch_size": config.batch_size,
+    return {**result, "model": model_id, "jit_compile": jit, "precision": config.precision,
+            "batch_size": config.batch_size,
             "steps_per_execution": steps_per_execution, "train_images_per_s": round(step_ips, 1),
             "pipeline_images_per_s": round(pipeline_ips, 1), "pipeline_over_step": round(pipeline_ips / step_ips, 1),
             "peak_memory_mib": round(peak), "memory_kind": where, "dataset": config.dataset,
@@ -130,7 +145,12 @@ def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeli
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default="context_encoder", help="comma-separated ids, or 'all'")
-    p.add_argument("--jit", choices=["off", "on", "both"], default="both", help="jit_compile settings to time")
+    p.add_argument("--jit", choices=["off", "on", "both"], default="off", help="jit_compile settings to time")
+    p.add_argument("--precision", default="float32,mixed_bfloat16",
+                   help="comma-separated dtype policies to time (float32, mixed_bfloat16, mixed_float16); the "
+                        "table gives each one's training speed-up over float32")
+    p.add_argument("--breakdown", action=argparse.BooleanOptionalAction, default=True,
+                   help="GANs: also time steps with 1 and 2 discriminator updates (D / G update ms)")
     p.add_argument("--steps", type=int, default=300, help="timed training steps per configuration")
     p.add_argument("--batch_size", type=int, default=None, help="default: each model's paper batch size")
     p.add_argument("--steps_per_execution", type=int, default=1)
@@ -145,43 +165,53 @@ def main():
     args = p.parse_args()
 
     if args.one:
-        model_id, jit = args.one.split(":")
+        model_id, jit, policy = args.one.split(":")
         its = tuple(int(n) for n in args.latent_iterations.split(","))
         print("RESULT " + json.dumps(measure(model_id, jit == "1", args.steps, args.batch_size, args.data_dir,
-                                             args.steps_per_execution, args.pipeline_batches, its, args.dataset)))
+                                             args.steps_per_execution, args.pipeline_batches, its, args.dataset,
+                                             policy, args.breakdown)))
         return
 
     sys.path.insert(0, ROOT)
-    from keras_inpaint import registry
+    from keras_inpaint import precision, registry
 
     models = sorted(registry.REGISTRY) if args.models == "all" else args.models.split(",")
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
+    policies = [precision.check(p) for p in args.precision.split(",")]
+    print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; steps_per_execution "
+          f"{args.steps_per_execution}")
     rows = []
-    for m in models:
-        for jit in jits:
-            cmd = [sys.executable, __file__, f"--one={m}:{int(jit)}", f"--steps={args.steps}",
-                   f"--steps_per_execution={args.steps_per_execution}", f"--data_dir={args.data_dir}",
-                   f"--pipeline_batches={args.pipeline_batches}", f"--latent_iterations={args.latent_iterations}"]
-            if args.batch_size:
-                cmd.append(f"--batch_size={args.batch_size}")
-            if args.dataset:
-                cmd.append(f"--dataset={args.dataset}")
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            line = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
-            if not line:
-                print(f"{m} jit={jit}: failed\n{r.stderr[-1500:]}", file=sys.stderr)
-                continue
-            rows.append(json.loads(line[0][7:]))
-            if args.json:
-                print(json.dumps(rows[-1]))
-    header = (f"{'model':<22} {'jit':>5} {'batch':>5} {'train img/s':>12} {'pipeline img/s':>15} "
+    for m, jit, policy in [(m, j, p) for m in models for j in jits for p in policies]:
+        cmd = [sys.executable, __file__, f"--one={m}:{int(jit)}:{policy}", f"--steps={args.steps}",
+               f"--steps_per_execution={args.steps_per_execution}", f"--data_dir={args.data_dir}",
+               f"--pipeline_batches={args.pipeline_batches}", f"--latent_iterations={args.latent_iterations}"]
+        if args.batch_size:
+            cmd.append(f"--batch_size={args.batch_size}")
+        if args.dataset:
+            cmd.append(f"--dataset={args.dataset}")
+        if not args.breakdown:
+            cmd.append("--no-breakdown")
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        line = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
+        if not line:
+            print(f"{m} jit={jit} {policy}: failed\n{r.stderr[-1500:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(line[0][7:]))
+        if args.json:
+            print(json.dumps(rows[-1]))
+    base = {(r["model"], r["jit_compile"]): r["train_images_per_s"] for r in rows if r["precision"] == "float32"}
+    header = (f"{'model':<22} {'jit':>5} {'precision':>14} {'batch':>5} {'train img/s':>12} {'vs f32':>6} "
+              f"{'pipeline img/s':>15} "
               f"{'pipe/step':>9} {'peak MiB':>9} {'paper schedule h':>17} {'D / G update ms':>16} "
               f"{'infer img/s':>12} {'infer MP/s':>10}")
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<22} {str(r['jit_compile']):>5} {r['batch_size']:>5} {r['train_images_per_s']:>12.0f} "
-              f"{r['pipeline_images_per_s']:>15.0f} {r['pipeline_over_step']:>9.1f} "
+        b = base.get((r["model"], r["jit_compile"]))
+        ratio = f"{r['train_images_per_s'] / b:.2f}x" if b else "-"
+        print(f"{r['model']:<22} {str(r['jit_compile']):>5} {r['precision']:>14} {r['batch_size']:>5} "
+              f"{r['train_images_per_s']:>12.1f} {ratio:>6} {r['pipeline_images_per_s']:>15.0f} "
+              f"{r['pipeline_over_step']:>9.1f} "
               f"{r['peak_memory_mib']:>6} {r['memory_kind']} {r['paper_schedule_hours']:>17.2f} "
               f"{_dg(r):>16} {r['inference_images_per_s']:>12.1f} {r['inference_output_megapixels_per_s']:>10.2f}")
     latent = [r for r in rows if "inpainter_images_per_s" in r]

@@ -1,8 +1,12 @@
 """Test-set evaluation with baselines (SPEC §3): averages a task's per-image metrics and prints the table."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import tensorflow as tf
+
+from keras_inpaint import data, exporting, registry
 
 
 def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> dict[str, float]:
@@ -27,6 +31,59 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> d
     out = {k: v / count for k, v in sums.items()}
     out["num_images"] = count
     return out
+
+
+def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "test", *, data_dir: str | None = None,
+                         task_options: dict | None = None, benchmarks=None, max_examples: int | None = None,
+                         verbose: bool = True) -> dict:
+    """Scores an export (`saved_models/<model>/<N>`) with the protocol of a run's own test evaluation.
+
+    The SavedModel is loaded with `tf.saved_model.load` alone (no checkpoint, no run directory); its model
+    card names the model id, dataset and task options. The task (corruptions, fixed seeds, metrics, baseline)
+    is the same object a run evaluates with, and it calls the export's `network` signature
+    (`exporting.SavedModelNetwork`), so a run's `metrics.json` and this agree to rounding.
+
+    Args:
+      path: SavedModel directory written by `export.py` / `train.py`.
+      dataset: tfds name or `folder:PATH` (default: the card's dataset).
+      split: 'test' (the held-back split, as a run evaluates) or 'all' (every image; for folders no hash split,
+        so any folder of one's own images can be scored; for tfds every split).
+      data_dir: tfds directory (default `$TFDS_DATA_DIR`).
+      task_options: overrides of the card's task options (e.g. {"mask": "random_box"}).
+      benchmarks: folders of whole images scored at full size (any-size models only; sr_autoencoder: Set5,
+        Set14); None = none.
+      max_examples: score only the first N images.
+    Returns:
+      {metric: mean} for the model and the baseline (`baseline_` keys), `num_images`, `dataset`, `split`,
+      `saved_model`, and `benchmarks: {folder: metrics}` when given.
+    Raises:
+      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown split, option or id.
+      data.DatasetError: dataset missing or empty.
+    """
+    if split not in ("test", "all"):
+        raise ValueError(f"--split must be 'test' or 'all', got {split!r}")
+    card = exporting.load_model_card(path)
+    spec = registry.get(card["id"])
+    task = spec.task(**{**(card.get("task_options") or {}), **(task_options or {})})
+    network = exporting.SavedModelNetwork(tf.saved_model.load(path), card)
+    dataset = dataset or card["dataset"]
+    images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples)
+    results = evaluate(task, network, images)
+    results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
+                    "steps": card.get("steps"), "precision": card.get("precision")})
+    tables = [format_table(results, task, title=f"{spec.id} ({path}) on {dataset} {split} split")]
+    for folder in benchmarks or []:
+        if not getattr(task, "any_size", False):
+            raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "
+                             f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
+        name = os.path.basename(os.path.normpath(folder))
+        scores = evaluate(task, network, data.load_benchmark_images(folder, spec.image_shape[-1]), batch_size=1)
+        results.setdefault("benchmarks", {})[name] = scores
+        tables.append(format_table(scores, task, title=f"{spec.id} on {name} (whole images)"))
+    if verbose:
+        print("\n\n".join(tables))
+    return results
 
 
 def format_table(results: dict[str, float], task, title: str = "test set") -> str:

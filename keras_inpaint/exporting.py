@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 
 import keras
 import tensorflow as tf
 
-from keras_inpaint import registry
+from keras_inpaint import metrics, registry
 
 
 def next_version(model_root: str) -> int:
@@ -39,12 +40,24 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
         raise FileExistsError(f"{path} already exists; export to a new version")
     task = task or spec.make_task()
     archive = keras.export.ExportArchive()
-    # No `archive.track(network)`: add_endpoint already saves every variable the signatures use, and with
-    # Keras 3.15 / TF 2.21 tracking the model as well stores each weight twice (the Keras wrapper and the
-    # captured tf.Variable), doubling the SavedModel's size.
     signatures = task.serving_signatures()
     for name, (fn, input_signature) in signatures.items():
         archive.add_endpoint(name, _bind(fn, network), input_signature=input_signature)
+    # `.variables` / `.trainable_variables` / `.non_trainable_variables` of the loaded SavedModel list the
+    # network's weights (for counting, inspecting, fine-tuning). They hold the very tf.Variables the signatures
+    # capture, so each weight is stored once: `archive.track(network)` (or a collection of the Keras variable
+    # wrappers) would store every weight a second time with Keras 3.15 / TF 2.21.
+    for collection, weights in (("variables", network.weights), ("trainable_variables", network.trainable_weights),
+                                ("non_trainable_variables", network.non_trainable_weights)):
+        archive.add_variable_collection(collection, [v.value for v in weights])   # weights: no RNG states
+    # The bare network (model value range in and out, inference mode): what `evaluate.py` scores through,
+    # with the run's own evaluation protocol around it (SavedModelNetwork).
+    network_spec = tf.TensorSpec([None, *network.input_shape[1:]], tf.float32, name="inputs")
+    archive.add_endpoint(NETWORK_SIGNATURE, _network_outputs(network), input_signature=[network_spec])
+    # Written under a temporary name and renamed into place when complete: a crash mid-export leaves no
+    # half-written version that a reader could load or that `next_version` would count.
+    final, path = path, f"{path.rstrip(os.sep)}.partial-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
     archive.write_out(path, verbose=False)
     os.makedirs(os.path.join(path, "assets"), exist_ok=True)
     card = dict(card)
@@ -52,9 +65,76 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
         name: {"inputs": {s.name: f"{s.dtype.name}{s.shape.as_list()}" for s in sig},
                "outputs": _output_specs(fn, network, sig)}
         for name, (fn, sig) in signatures.items()}
+    card["network_signature"] = {"name": NETWORK_SIGNATURE, "input_shape": network_spec.shape.as_list(),
+                                 "dict_output": isinstance(network.output, dict),
+                                 "value_range": list(spec.value_range)}
+    card["variables"] = int(sum(int(v.numpy().size) for v in network.weights))
     with open(os.path.join(path, "assets", "model_card.json"), "w") as f:
         json.dump(card, f, indent=2)
-    return path
+    try:
+        os.rename(path, final)          # atomic; fails if another export took the version meanwhile
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        raise FileExistsError(f"{final} already exists; export to a new version") from None
+    return final
+
+
+NETWORK_SIGNATURE = "network"   # raw float network endpoint of every export (see export_network)
+
+
+def _network_outputs(network):
+    def call(inputs):
+        out = network(inputs, training=False)
+        return dict(out) if isinstance(out, dict) else {"output": out}
+    return call
+
+
+class SavedModelNetwork:
+    """A loaded export's `network` signature, callable like the Keras network it was exported from.
+
+    `network(x, training=False)` with float32 `x` of the card's `network_signature.input_shape` in the model's
+    value range returns what the Keras network returned (a float32 tensor, or a dict of them for the z -> image
+    priors). Lets the project's tasks run their own evaluation protocol on the exported weights
+    (`keras_inpaint.evaluation.evaluate_saved_model`). `training=True` is refused: an export is inference-only.
+
+    Args:
+      loaded: the object `tf.saved_model.load(path)` returned.
+      card: the export's `assets/model_card.json` contents.
+    Raises:
+      ValueError: the export has no `network` signature (written before it existed: re-export the run).
+    """
+
+    def __init__(self, loaded, card: dict):
+        meta = card.get("network_signature")
+        if not meta or NETWORK_SIGNATURE not in loaded.signatures:
+            raise ValueError("this SavedModel has no 'network' signature (exported by an older keras_inpaint); "
+                             "re-export its run with python export.py --run_dir=...")
+        self._fn = loaded.signatures[NETWORK_SIGNATURE]
+        self._dict_output = bool(meta["dict_output"])
+        self.input_shape = tuple(meta["input_shape"])
+        self.name = card.get("id", "saved_model")
+
+    def __call__(self, inputs, training=False):
+        if training:
+            raise ValueError("an exported network runs in inference mode only")
+        out = self._fn(inputs=tf.cast(inputs, tf.float32))
+        return out if self._dict_output else out["output"]
+
+
+def load_model_card(path: str) -> dict:
+    """The `assets/model_card.json` of the export at `path`.
+
+    Raises:
+      FileNotFoundError: `path` is not a directory holding a SavedModel with a keras_inpaint model card.
+    """
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise FileNotFoundError(f"{path!r} is not a SavedModel directory (no saved_model.pb); expected "
+                                "saved_models/<model>/<version>")
+    card_path = os.path.join(path, "assets", "model_card.json")
+    if not os.path.exists(card_path):
+        raise FileNotFoundError(f"{card_path} not found: {path!r} is a SavedModel, but not a keras_inpaint export")
+    with open(card_path) as f:
+        return json.load(f)
 
 
 def _bind(fn, network):
@@ -89,16 +169,20 @@ def export_run(run_dir: str, export_dir: str = "saved_models", version: int | No
     model = model or run_lib.load_trained_model(config)
     network = run_lib.inference_network(model)
     metrics_path = os.path.join(run_dir, "metrics.json")
-    metrics = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
+    scores = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
     root = os.path.join(export_dir, spec.id)
     path = os.path.join(root, str(version or next_version(root)))
+    task = config.task()
     card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.dataset,
-            "steps": run_lib.trained_steps(model),
+            "steps": run_lib.trained_steps(model), "schedule_steps": config.steps, "paper_steps": spec.steps,
+            "learning_rate": config.learning_rate, "seed": config.seed,
+            "beats_baseline": metrics.beats_baseline(scores, task) if scores else None,
             "batch_size": config.batch_size, "parameters": int(network.count_params()),
             "value_range": list(spec.value_range), "image_shape": list(spec.image_shape),
             "mask_convention": "float32 [N,H,W,1], 1.0 = missing (filled), 0.0 = known",
+            "precision": config.precision,
             "task_options": config.task_options, "trainer_options": config.trainer_options,
-            "metrics": metrics, "run_dir": os.path.abspath(run_dir)}
-    export_network(spec, network, path, card, task=config.task())
+            "metrics": scores, "run_dir": os.path.abspath(run_dir)}
+    path = export_network(spec, network, path, card, task=task)
     print(f"Exported {spec.id} to {path}")
     return path

@@ -102,8 +102,10 @@ class PerceptualLoss:
         return keras.applications.vgg16.preprocess_input((images - lo) / (hi - lo) * 255.0)
 
     def __call__(self, y_true, y_pred):
-        f_true = tf.stop_gradient(self.features(self._prepare(y_true), training=False))
-        f_pred = self.features(self._prepare(y_pred), training=False)
+        # VGG computes in the dtype policy in force (bfloat16 under mixed_bfloat16); its features are compared
+        # in float32.
+        f_true = tf.stop_gradient(tf.cast(self.features(self._prepare(y_true), training=False), tf.float32))
+        f_pred = tf.cast(self.features(self._prepare(y_pred), training=False), tf.float32)
         return per_example_mean(tf.square(f_pred - f_true))
 
 

@@ -106,3 +106,19 @@ def super_resolution_metrics(prediction: tf.Tensor, target: tf.Tensor, scale: in
     py, ty = rgb_to_y(p), rgb_to_y(t)
     return {"psnr_y": tf.image.psnr(py, ty, max_val=1.0), "ssim_y": tf.image.ssim(py, ty, max_val=1.0),
             "psnr_rgb": tf.image.psnr(p, t, max_val=1.0)}
+
+
+def beats_baseline(results: dict, task) -> bool:
+    """True when the model is better than the task's baseline on every metric of `task.report` that has a
+    baseline, on the test split and on every benchmark folder in `results["benchmarks"]` (PSNR/SSIM higher,
+    L1/L2 lower). False when nothing could be compared."""
+    compared = False
+    for scores in [results, *(results.get("benchmarks") or {}).values()]:
+        for key, _ in task.report:
+            if key in scores and f"baseline_{key}" in scores:
+                compared = True
+                lower_is_better = key.endswith(("_l1", "_l2"))
+                model, base = scores[key], scores[f"baseline_{key}"]
+                if (model >= base) if lower_is_better else (model <= base):
+                    return False
+    return compared

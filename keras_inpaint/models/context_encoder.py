@@ -8,6 +8,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 
 def build_context_encoder(input_shape=(32, 32, 3), dropout: float = 0.5) -> keras.Model:
     """Context-encoder autoencoder of seed 000 §IV-A (4,365,635 parameters at 32x32x3).
@@ -31,7 +33,7 @@ def build_context_encoder(input_shape=(32, 32, 3), dropout: float = 0.5) -> kera
     x = layers.Dense(shape[0] * shape[1] * shape[2], activation="relu", name="dense")(x)
     x = layers.Reshape(shape, name="reshape")(x)
     x = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", name="deconv1")(x)
-    x = layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu", name="fill")(x)
+    x = layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu", name="fill", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="context_encoder")
 
 
@@ -76,7 +78,8 @@ def build_context_encoder_generator(input_shape=(32, 32, 3), dropout: float = 0.
     for i, (f, k) in enumerate(((256, 3), (128, 5), (64, 5)), start=1):
         x = layers.Conv2DTranspose(f, k, strides=2, padding="same", name=f"deconv{i}")(x)
         x = _lrelu_bn(x, f"deconv{i}", synchronized)
-    x = layers.Conv2DTranspose(input_shape[-1], 5, strides=1, padding="same", activation="tanh", name="fill")(x)
+    x = layers.Conv2DTranspose(input_shape[-1], 5, strides=1, padding="same", activation="tanh", name="fill",
+                               dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="context_encoder_generator")
 
 
@@ -103,5 +106,5 @@ def build_context_encoder_discriminator(input_shape=(16, 16, 3), dropout: float 
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.Dense(1024, activation="relu", name="dense")(x)
-    x = layers.Dense(1, activation="sigmoid", name="score")(x)
+    x = layers.Dense(1, activation="sigmoid", name="score", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="context_encoder_discriminator")

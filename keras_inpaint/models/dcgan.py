@@ -17,6 +17,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 LATENT_DIM = 100
 GENERATOR_PARAMS = 5_136_323
 DISCRIMINATOR_PARAMS = 4_317_441
@@ -33,7 +35,7 @@ def build_dcgan_generator(latent_dim: int = LATENT_DIM, synchronized: bool = Fal
         x = layers.Conv2DTranspose(f, 5, strides=2, padding="same", name=f"deconv{i}")(x)
         x = layers.BatchNormalization(scale=False, synchronized=synchronized, name=f"deconv{i}_bn")(x)
         x = layers.ReLU(name=f"deconv{i}_relu")(x)
-    x = layers.Conv2DTranspose(3, 5, strides=2, padding="same", activation="tanh", name="image")(x)
+    x = layers.Conv2DTranspose(3, 5, strides=2, padding="same", activation="tanh", name="image", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(z, x, name="dcgan_generator")
 
 
@@ -53,5 +55,5 @@ def build_dcgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = Fals
         x = layers.BatchNormalization(scale=bn_scale, synchronized=synchronized, name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1, name=output_name)(x)
+    x = layers.Dense(1, name=output_name, dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name=name)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 GENERATOR_PARAMS = 5_517_955
 DISCRIMINATOR_PARAMS = 2_768_321
 
@@ -53,7 +55,8 @@ def build_dcgan_inpaint_generator(input_shape=(64, 64, 3), synchronized: bool = 
         x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", name=f"deconv{i}")(x)
         x = layers.BatchNormalization(synchronized=synchronized, name=f"deconv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"deconv{i}_lrelu")(x)
-    x = layers.Conv2DTranspose(input_shape[-1], 4, strides=2, padding="same", activation="tanh", name="image")(x)
+    x = layers.Conv2DTranspose(input_shape[-1], 4, strides=2, padding="same", activation="tanh", name="image",
+                               dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="dcgan_inpaint_generator")
 
 
@@ -73,5 +76,5 @@ def build_dcgan_inpaint_discriminator(input_shape=(64, 64, 3), synchronized: boo
         x = layers.Conv2D(f, 4, strides=2, padding="same", name=f"conv{i}")(x)
         x = layers.BatchNormalization(synchronized=synchronized, name=f"conv{i}_bn")(x)
         x = layers.ReLU(name=f"conv{i}_relu")(x)
-    x = layers.Conv2D(1, 4, padding="valid", activation="sigmoid", name="score")(x)
+    x = layers.Conv2D(1, 4, padding="valid", activation="sigmoid", name="score", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="dcgan_inpaint_discriminator")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 
 def _autoencoder(input_shape, latent: int, filters: tuple[int, ...], name: str) -> keras.Model:
     """Conv(3x3, s2, ReLU) x len(filters) -> Flatten -> Dense(latent) -> Dense(ReLU) -> Reshape ->
@@ -34,7 +36,7 @@ def _autoencoder(input_shape, latent: int, filters: tuple[int, ...], name: str) 
     x = layers.Reshape(shape, name="reshape")(x)
     for i, f in enumerate(reversed(filters), start=1):
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu", name=f"deconv{i}")(x)
-    x = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="output")(x)
+    x = layers.Conv2D(c, 3, padding="same", activation="sigmoid", name="output", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name=name)
 
 

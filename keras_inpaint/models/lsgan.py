@@ -21,6 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 from keras_inpaint.models import dcgan
 
 LATENT_DIM = 100
@@ -47,7 +49,7 @@ def build_lsgan_generator(latent_dim: int = LATENT_DIM, dropout: float = 0.3, sy
         x = layers.BatchNormalization(synchronized=synchronized, name=f"deconv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"deconv{i}_lrelu")(x)
         x = layers.Dropout(dropout, name=f"deconv{i}_dropout")(x)
-    x = layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh", name="image")(x)
+    x = layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh", name="image", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(z, x, name="lsgan_generator")
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 PARAMS = 3_124_803
 
 
@@ -36,5 +38,5 @@ def build_refinement_ae(input_shape=(64, 64, 3), synchronized: bool = False) -> 
         x = layers.Conv2D(f, 3, padding="same", name=f"dec{i}_conv")(x)
         x = layers.BatchNormalization(synchronized=synchronized, name=f"dec{i}_bn")(x)
         x = layers.ReLU(name=f"dec{i}_relu")(x)
-    x = layers.Conv2D(input_shape[-1], 3, padding="same", activation="tanh", name="image")(x)
+    x = layers.Conv2D(input_shape[-1], 3, padding="same", activation="tanh", name="image", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="refinement_ae")

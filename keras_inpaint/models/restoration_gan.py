@@ -21,6 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.precision import OUTPUT_DTYPE
+
 GENERATOR_PARAMS = 11_399_171
 CRITIC_PARAMS_128 = 2_901_762
 
@@ -101,8 +103,8 @@ def build_restoration_generator(input_shape=(128, 128, 3), n_blocks: int = 9, ng
         x = layers.Conv2D(ngf * mult, 3, padding="same", name=f"up{i}")(x)
         x = _bn_relu(x, f"up{i}", synchronized)
     x = ReflectionPadding2D(3, name="conv_out_pad")(x)
-    x = layers.Conv2D(input_shape[-1], 7, padding="valid", activation="tanh", name="conv_out")(x)
-    x = layers.Average(name="global_skip")([x, x_in])  # R-DB: Add([x, inputs]) then Lambda(z / 2)
+    x = layers.Conv2D(input_shape[-1], 7, padding="valid", activation="tanh", name="conv_out", dtype=OUTPUT_DTYPE)(x)
+    x = layers.Average(name="global_skip", dtype=OUTPUT_DTYPE)([x, x_in])  # R-DB: Add([x, inputs]) then Lambda(z / 2)
     return keras.Model(x_in, x, name="restoration_generator")
 
 
@@ -133,5 +135,5 @@ def build_restoration_critic(input_shape=(128, 128, 3), ndf: int = 64, sigmoid_o
     x = layers.Conv2D(1, 4, strides=1, padding="same", name="conv6")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(1024, activation="tanh", name="dense")(x)
-    x = layers.Dense(1, activation="sigmoid" if sigmoid_output else None, name="score")(x)
+    x = layers.Dense(1, activation="sigmoid" if sigmoid_output else None, name="score", dtype=OUTPUT_DTYPE)(x)
     return keras.Model(x_in, x, name="restoration_critic")

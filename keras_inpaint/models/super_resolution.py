@@ -4,7 +4,8 @@ Layer table: `shared/spec/models.md` §6 (R-SR, the widely copied Keras "Image S
 Autoencoders" network, which matches the seed's description and its exact count "1,110,403 parámetros").
 Seed 003 §5.3: two encoder blocks [Conv, Conv, MaxPool] with 3x3 filters and ReLU, a last conv; two decoder
 blocks [UpSampling, Conv, Conv], a last conv; two residual connections. All convs are 3x3, stride 1, `same`,
-ReLU, with `activity_regularizer=l1(10e-10)` as in R-SR (no parameters). No normalisation.
+ReLU, with `activity_regularizer=l1(10e-10)` as in R-SR (no parameters; computed in float32, `Float32L1`).
+No normalisation.
 
 The residual adds follow R-SR (003-a): after the *second* conv of each decoder block (l5 + l10, l2 + l14); the
 seed's "capa 5 y 9, 2 y 13" names the first conv. Shapes and the parameter count are identical either way.
@@ -12,10 +13,30 @@ seed's "capa 5 y 9, 2 y 13" names the first conv. Shapes and the parameter count
 from __future__ import annotations
 
 import keras
-from keras import layers, regularizers
+from keras import layers, ops, regularizers
+
+from keras_inpaint.precision import OUTPUT_DTYPE
 
 SCALE = 3            # seed 003 §5.2: 120x120 -> 40x40 -> 120x120
 SIZE_MULTIPLE = 4    # two 2x2 poolings: H and W must be multiples of 4 for the residual adds to line up
+
+
+class Float32L1(regularizers.Regularizer):
+    """`l1 * sum(|x|)` computed in float32, whatever the layer's compute dtype.
+
+    R-SR's `regularizers.l1(10e-10)` activity regulariser, but safe under a mixed dtype policy: Keras' own L1
+    returns the activation's dtype (bfloat16 under `mixed_bfloat16`), which `fit()` then fails to add to the
+    float32 loss, and a bfloat16 sum over millions of activations also loses most of its digits.
+    """
+
+    def __init__(self, l1: float):
+        self.l1 = float(l1)
+
+    def __call__(self, x):
+        return self.l1 * ops.sum(ops.absolute(ops.cast(x, "float32")))
+
+    def get_config(self):
+        return {"l1": self.l1}
 
 
 def build_sr_autoencoder(input_shape=(None, None, 3), activity_l1: float = 10e-10) -> keras.Model:
@@ -43,9 +64,9 @@ def build_sr_autoencoder(input_shape=(None, None, 3), activity_l1: float = 10e-1
         if d is not None and d % SIZE_MULTIPLE:
             raise ValueError(f"input size {input_shape[:2]} must be a multiple of {SIZE_MULTIPLE} (two poolings)")
 
-    def conv(filters, name):
+    def conv(filters, name, dtype=None):
         return layers.Conv2D(filters, 3, padding="same", activation="relu",
-                             activity_regularizer=regularizers.l1(activity_l1), name=name)
+                             activity_regularizer=Float32L1(activity_l1), name=name, dtype=dtype)
 
     x_in = keras.Input(input_shape, name="bicubic_image")
     l1 = conv(64, "enc1_conv1")(x_in)
@@ -63,5 +84,5 @@ def build_sr_autoencoder(input_shape=(None, None, 3), activity_l1: float = 10e-1
     l13 = conv(64, "dec2_conv1")(l12)
     l14 = conv(64, "dec2_conv2")(l13)
     l15 = layers.Add(name="add2")([l14, l2])
-    out = conv(3, "output")(l15)
+    out = conv(3, "output", dtype=OUTPUT_DTYPE)(l15)
     return keras.Model(x_in, out, name="sr_autoencoder")

@@ -5,7 +5,9 @@
 everything `fit()` offers keeps working: callbacks and progress bars (the loss trackers are returned from
 `train_step`), `BackupAndRestore` resume (both networks, both optimisers and the trackers are saved by
 `save_weights`), `jit_compile`, `steps_per_execution`, and `tf.distribute` strategies (every loss is a mean over
-the GLOBAL batch: per-example losses reduced with `tf.nn.compute_average_loss`, replicas' gradients summed).
+the GLOBAL batch: per-example losses reduced with `tf.nn.compute_average_loss`, replicas' gradients summed),
+and Keras dtype policies (`keras_inpaint.precision`: the networks' outputs are float32, losses are computed in
+float32, and under `mixed_float16` both optimisers scale the loss (`LossScaleOptimizer`)).
 
 One training step, on a batch `(network_input, target)` exactly as a task's `make_pair` produces it:
 
@@ -188,7 +190,10 @@ class AdversarialTrainer(keras.Model):
 
     @staticmethod
     def _regularization(model: keras.Model) -> tf.Tensor | float:
-        return tf.nn.scale_regularization_loss(tf.add_n(model.losses)) if model.losses else 0.0
+        # float32 whatever the dtype policy (a layer's own losses may come in its compute dtype)
+        if not model.losses:
+            return 0.0
+        return tf.nn.scale_regularization_loss(tf.add_n([tf.cast(l, tf.float32) for l in model.losses]))
 
     def _track(self, name: str, per_example: tf.Tensor) -> None:
         # Local mean weighted by the local batch size: Keras' on-read metric variables then sum totals and
@@ -328,9 +333,13 @@ def trainer_builder(build_generator: Callable[[dict], keras.Model],
             real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
             discriminator_view=discriminator_view, seed=getattr(config, "seed", 0),
             g_steps=opts.get("g_steps", 1) or 1, inference_builder=inference_builder, name=f"{spec.id}_trainer")
+        d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
+        if trainer.dtype_policy.name == "mixed_float16":
+            # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.
+            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer, name="d_loss_scale")
         trainer.compile(
             keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
-            keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam"),
+            d_optimizer,
             jit_compile=getattr(config, "jit_compile", False),
             steps_per_execution=getattr(config, "steps_per_execution", 1))
         return trainer

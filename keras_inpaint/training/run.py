@@ -22,7 +22,7 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_inpaint import data, evaluation, registry
+from keras_inpaint import data, evaluation, precision, registry
 
 CHECKPOINT_DIR = "checkpoints"
 WEIGHTS_FILE = "latest.weights.h5"   # written by BackupAndRestore
@@ -52,6 +52,7 @@ class RunConfig:
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
     benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
+    precision: str | None = None           # Keras dtype policy; None = the model's (ModelSpec.precision)
 
     def resolved(self) -> "RunConfig":
         """A copy with every registry default filled in (raises ValueError for an unknown model id)."""
@@ -63,6 +64,7 @@ class RunConfig:
         c.learning_rate = c.learning_rate or spec.learning_rate
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
         c.data_dir = data.resolve_data_dir(c.data_dir)
+        c.precision = precision.check(c.precision or spec.precision)
         if c.steps <= 0 or c.batch_size <= 0 or c.steps_per_epoch <= 0:
             raise ValueError("steps, batch_size and steps_per_epoch must be positive")
         c.steps_per_epoch = min(c.steps_per_epoch, c.steps)
@@ -171,12 +173,15 @@ def trained_steps(model: keras.Model) -> int:
 
 
 def load_trained_model(config: RunConfig) -> keras.Model:
-    """Builds the run's model and loads its latest checkpoint. Raises FileNotFoundError if there is none."""
+    """Builds the run's model (in the run's `precision`) and loads its latest checkpoint.
+
+    Raises FileNotFoundError if there is none."""
     spec = registry.get(config.model)
     path = os.path.join(config.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}: train the run first (python train.py ...)")
-    model = build_training_model(spec, config)
+    with precision.policy_scope(config.precision or spec.precision):
+        model = build_training_model(spec, config)
     model.optimizer.build(model.trainable_variables)
     model.load_weights(path)
     return model
@@ -209,6 +214,11 @@ def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
       ValueError: unknown model id or bad settings; data.DatasetError: dataset not found or empty.
     """
     config = config.resolved()
+    with precision.policy_scope(config.precision):
+        return _train(config, extra_callbacks, verbose)
+
+
+def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
     spec = registry.get(config.model)
     task = config.task()
     keras.utils.set_random_seed(config.seed)
@@ -243,7 +253,7 @@ def train(config: RunConfig, extra_callbacks=(), verbose=None) -> dict:
                         validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
     wall = time.time() - start
     steps_done = trained_steps(model)
-    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}); "
+    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
           f"this invocation: {wall:.0f} s.")
 
     results = evaluate(config, model=model)
@@ -271,10 +281,16 @@ def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool 
     returns the metrics dict (adds `steps`, the number of training iterations done).
     """
     config = config.resolved()
+    with precision.policy_scope(config.precision):
+        return _evaluate(config, model, verbose)
+
+
+def _evaluate(config: RunConfig, model: keras.Model | None, verbose: bool) -> dict:
     task = config.task()
     model = model or load_trained_model(config)
     network = inference_network(model)
     results = evaluation.evaluate(task, network, _images(config, "test"))
+    results["precision"] = config.precision
     results["steps"] = trained_steps(model)
     results["dataset"] = config.dataset
     tables = [evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split")]

@@ -1,0 +1,53 @@
+"""Score an exported SavedModel on a dataset, with the same protocol as a training run's own test evaluation.
+
+  python evaluate.py --saved_model=saved_models/context_encoder/1 --dataset=cifar10
+  python evaluate.py --saved_model=saved_models/sr_autoencoder/1 --dataset=folder:my_photos --split=all \\
+      --benchmarks=../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 --output=sr.json
+
+Only the SavedModel is needed (loaded with `tf.saved_model.load`; no checkpoint or run directory). Its model
+card (`assets/model_card.json`) says which model it is; the corruptions, seeds, metrics (SPEC §3) and
+baselines (mean colour / noisy or corrupted input / bicubic) are those of `python train.py --evaluate_only`.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+from keras_inpaint import data, evaluation  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/context_encoder/1.")
+flags.DEFINE_string("dataset", None, "tfds name or folder:PATH (default: the dataset in the model card).")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR).")
+flags.DEFINE_enum("split", "test", ["test", "all"], "test: the held-back split a training run scores; all: "
+                  "every image (a folder of your own images is scored whole, no hash split).")
+flags.DEFINE_enum("mask", None, ["centre", "random_box"], "dcgan_inpaint: hole to score with (default: the "
+                  "card's).")
+flags.DEFINE_list("benchmarks", [], "Folders of whole images scored at full size after the split "
+                  "(any-size models: sr_autoencoder), e.g. ../shared/data/benchmarks/Set5.")
+flags.DEFINE_integer("max_examples", None, "Score only the first N images.")
+flags.DEFINE_string("output", None, "Write the results as JSON to this file.")
+flags.mark_flag_as_required("saved_model")
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    options = {"mask": FLAGS.mask} if FLAGS.mask else None
+    try:
+        results = evaluation.evaluate_saved_model(
+            FLAGS.saved_model, FLAGS.dataset, FLAGS.split, data_dir=FLAGS.data_dir, task_options=options,
+            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples)
+    except (data.DatasetError, FileNotFoundError, ValueError) as e:
+        sys.exit(f"error: {e}")
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump(results, f, indent=2)
+        print(f"Wrote {FLAGS.output}")
+
+
+if __name__ == "__main__":
+    app.run(main)
