@@ -5,8 +5,8 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=both
   python benchmarks/throughput.py --models=all --precision=float32,mixed_bfloat16 --steps_per_execution=20
 
-Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory (CPU) or peak
-GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
+Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
+(CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
 (so the input pipeline does not limit it); the input pipeline is timed on the real dataset after one warm-up
 pass has filled its cache. For GANs, the step is split into one discriminator update and the generator part
 (timed with 1 and with 2 discriminator updates per step). Inference is the export signature's body (uint8

@@ -109,6 +109,7 @@ class SavedModelNetwork:
         if not meta or NETWORK_SIGNATURE not in loaded.signatures:
             raise ValueError("this SavedModel has no 'network' signature (exported by an older keras_inpaint); "
                              "re-export its run with python export.py --run_dir=...")
+        self._loaded = loaded      # keeps the variables alive: a signature holds only weak references
         self._fn = loaded.signatures[NETWORK_SIGNATURE]
         self._dict_output = bool(meta["dict_output"])
         self.input_shape = tuple(meta["input_shape"])
