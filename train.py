@@ -17,6 +17,7 @@ from absl import app, flags, logging  # noqa: E402
 
 from keras_inpaint import data, registry  # noqa: E402
 from keras_inpaint.training import run  # noqa: E402
+from keras_inpaint.training.callbacks import TrainingDiverged  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("model", None, sorted(registry.REGISTRY), "Model id (SPEC §1).")
@@ -113,8 +114,13 @@ def main(argv):
             print(f"Run directory: {result['run_dir']}")
             if result["export_path"]:
                 print(f"SavedModel: {result['export_path']}")
-    except (data.DatasetError, FileNotFoundError, ValueError) as e:
+    except (data.DatasetError, FileNotFoundError, ValueError, TrainingDiverged) as e:
         sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        resolved = config.resolved()
+        epoch, step = run.resume_point(resolved)
+        sys.exit(f"\ninterrupted: {resolved.output_dir} keeps epoch {epoch}/{resolved.epochs} (step {step}); "
+                 "re-run the same command to resume from there.")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
 
     `task` is the run's task object (default: the model's task with default options).
 
+    The SavedModel is written to `<path>.partial-<pid>` and renamed to `path` only when complete; an error or
+    interruption removes the partial folder, so `path` either holds a whole export or does not exist.
+
     Raises:
       FileExistsError: if `path` already exists (versions are never overwritten).
     """
@@ -54,12 +57,6 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     # with the run's own evaluation protocol around it (SavedModelNetwork).
     network_spec = tf.TensorSpec([None, *network.input_shape[1:]], tf.float32, name="inputs")
     archive.add_endpoint(NETWORK_SIGNATURE, _network_outputs(network), input_signature=[network_spec])
-    # Written under a temporary name and renamed into place when complete: a crash mid-export leaves no
-    # half-written version that a reader could load or that `next_version` would count.
-    final, path = path, f"{path.rstrip(os.sep)}.partial-{os.getpid()}"
-    shutil.rmtree(path, ignore_errors=True)
-    archive.write_out(path, verbose=False)
-    os.makedirs(os.path.join(path, "assets"), exist_ok=True)
     card = dict(card)
     card["signatures"] = {
         name: {"inputs": {s.name: f"{s.dtype.name}{s.shape.as_list()}" for s in sig},
@@ -69,14 +66,22 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
                                  "dict_output": isinstance(network.output, dict),
                                  "value_range": list(spec.value_range)}
     card["variables"] = int(sum(int(v.numpy().size) for v in network.weights))
-    with open(os.path.join(path, "assets", "model_card.json"), "w") as f:
-        json.dump(card, f, indent=2)
+    # Written under a temporary name and renamed into place when complete: a crash or Ctrl-C mid-export leaves
+    # no half-written version that a reader could load or that `next_version` would count.
+    partial = f"{path.rstrip(os.sep)}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        os.rename(path, final)          # atomic; fails if another export took the version meanwhile
-    except OSError:
-        shutil.rmtree(path, ignore_errors=True)
-        raise FileExistsError(f"{final} already exists; export to a new version") from None
-    return final
+        archive.write_out(partial, verbose=False)
+        os.makedirs(os.path.join(partial, "assets"), exist_ok=True)
+        with open(os.path.join(partial, "assets", "model_card.json"), "w") as f:
+            json.dump(card, f, indent=2)
+        os.rename(partial, path)          # atomic; fails if another export took the version meanwhile
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        if os.path.exists(path):
+            raise FileExistsError(f"{path} already exists; export to a new version") from None
+        raise
+    return path
 
 
 NETWORK_SIGNATURE = "network"   # raw float network endpoint of every export (see export_network)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -122,7 +123,6 @@ def test_export_lists_its_weights_once_and_loads_as_a_tfsm_layer(trained, plain_
     network = registry.get("context_encoder").build_network()
     assert int(count[1]) == len(network.trainable_weights) and int(count[2]) == len(network.non_trainable_weights)
     assert "CHANGED True ZERO True" in r.stdout
-    import keras
     layer = keras.layers.TFSMLayer(result["export_path"], call_endpoint="serving_default")
     out = layer(tf.constant(images))
     assert out["images"].dtype == tf.uint8 and tuple(out["images"].shape) == images.shape
@@ -170,3 +170,26 @@ def test_evaluate_cli_scores_an_export_and_writes_json(trained, tmp_path, tfds_d
     bad = subprocess.run([sys.executable, "evaluate.py", f"--saved_model={tmp_path}"], cwd=ROOT,
                          capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_an_interrupted_export_leaves_no_version_behind(trained, tmp_path, monkeypatch):
+    result, _, _ = trained
+    root = tmp_path / "exports"
+    archive_class = type(keras.export.ExportArchive())      # the backend's class (ExportArchive.__new__)
+    real_write_out = archive_class.write_out
+
+    def write_then_die(self, filepath, *args, **kwargs):
+        real_write_out(self, filepath, *args, **kwargs)     # the variables are on disk ...
+        raise KeyboardInterrupt                             # ... when Ctrl-C (or a crash) lands
+
+    monkeypatch.setattr(archive_class, "write_out", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        exporting.export_run(result["run_dir"], str(root))
+    assert not os.path.exists(root / "context_encoder" / "1")
+    assert os.listdir(root / "context_encoder") == []            # no partial folder either
+    assert exporting.next_version(str(root / "context_encoder")) == 1
+    monkeypatch.undo()
+    path = exporting.export_run(result["run_dir"], str(root))     # the next export takes version 1, whole
+    assert path.endswith(os.path.join("context_encoder", "1"))
+    with pytest.raises(FileExistsError):
+        exporting.export_run(result["run_dir"], str(root), version=1)   # never overwritten

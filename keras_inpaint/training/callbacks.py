@@ -92,3 +92,27 @@ def save_png(image: np.ndarray, path: str, scale: int = 1) -> None:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     img.save(path)
 
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised by `StopOnNaN`: a training loss became NaN or infinite (the message names it and the step)."""
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops a diverging run at the first training batch whose logged losses are not finite.
+
+    Like `keras.callbacks.TerminateOnNaN`, but it checks every logged value, so the GAN trackers (`d_loss`,
+    `g_loss`, ...) are covered too, not only `loss`; and it raises `TrainingDiverged` instead of setting
+    `stop_training`, so the epoch never ends and `BackupAndRestore` never saves the diverged weights: the last
+    good checkpoint (the previous epoch) stays, and re-running the command resumes from it.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items()
+               if np.ndim(v) == 0 and not np.isfinite(float(v))}
+        if bad:
+            step = trained_steps(self.model)
+            names = ", ".join(f"{k} = {v}" for k, v in sorted(bad.items()))
+            raise TrainingDiverged(
+                f"training diverged at step {step}: {names}. The checkpoint of the last completed epoch is kept; "
+                "lower --learning_rate (or fix the data) and re-run the same command to resume from it.")

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -183,8 +184,22 @@ def load_trained_model(config: RunConfig) -> keras.Model:
     with precision.policy_scope(config.precision or spec.precision):
         model = build_training_model(spec, config)
     model.optimizer.build(model.trainable_variables)
-    model.load_weights(path)
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError) as e:   # e.g. a kill while the latest checkpoint was being written
+        backup = path + ".bkp"           # BackupAndRestore(double_checkpoint=True): the previous epoch's state
+        if not os.path.exists(backup):
+            raise
+        print(f"warning: {path} is unreadable ({type(e).__name__}); restoring the previous checkpoint {backup}")
+        shutil.copy(backup, path)        # as BackupAndRestore itself does (load_weights needs .weights.h5)
+        model.load_weights(path)
     return model
+
+
+def resume_point(config: RunConfig) -> tuple[int, int]:
+    """(completed epochs, training step) that re-running `config`'s command resumes from (0, 0 if none)."""
+    done = _completed_epochs(config)
+    return done, done * config.steps_per_epoch
 
 
 def _completed_epochs(config: RunConfig) -> int:
@@ -241,7 +256,10 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
 
     log_dir = os.path.join(config.output_dir, "logs")
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False),
+        # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
+        # can corrupt; BackupAndRestore then falls back to it.
+        keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False,
+                                         double_checkpoint=True),
         *_logging_callbacks(task, network, val_images, log_dir, config.output_dir),
         keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
         *extra_callbacks,
@@ -266,9 +284,9 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
 
 
 def _logging_callbacks(task, network, val_images, log_dir, run_dir):
-    from keras_inpaint.training.callbacks import ImageMetricsCallback, TrainingScalars
+    from keras_inpaint.training.callbacks import ImageMetricsCallback, StopOnNaN, TrainingScalars
 
-    return [ImageMetricsCallback(task, network, val_images, val_images[:GRID_IMAGES], log_dir,
+    return [StopOnNaN(), ImageMetricsCallback(task, network, val_images, val_images[:GRID_IMAGES], log_dir,
                                  png_path=os.path.join(run_dir, "grid.png")),
             TrainingScalars(log_dir, every=LOG_EVERY)]
 

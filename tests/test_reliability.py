@@ -1,0 +1,89 @@
+"""Crash-safe training state (issue 14): NaN stops keep the last good checkpoint, a corrupted latest checkpoint
+falls back to the previous one, and Ctrl-C says where the run will resume."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_inpaint.training import callbacks, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(tmp_path, tfds_dir, **kw):
+    base = dict(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, output_dir=str(tmp_path / "run"),
+                steps=20, steps_per_epoch=10, batch_size=16, max_examples=128, val_examples=16, export_dir=None)
+    base.update(kw)
+    return run.RunConfig(**base)
+
+
+class PoisonAtEpoch(keras.callbacks.Callback):
+    """Sets the generator's output kernel (before its tanh) to NaN at the start of epoch `epoch`, so that the
+    next training losses are NaN (a ReLU could turn NaN into 0, a tanh cannot)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            w = self.model.generator.get_layer("fill").kernel
+            w.assign(np.full(w.shape, np.nan, np.float32))
+
+
+def test_stop_on_nan_checks_every_logged_loss():
+    cb = callbacks.StopOnNaN()
+    cb.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    cb.model.compile(optimizer="adam", loss="mse")
+    cb.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.0})                  # finite: nothing happens
+    with pytest.raises(callbacks.TrainingDiverged, match=r"training diverged at step 0: g_loss = nan"):
+        cb.on_train_batch_end(1, {"d_loss": 0.5, "g_loss": float("nan")})    # a GAN tracker, not `loss`
+
+
+def test_a_diverged_run_stops_keeps_the_last_good_checkpoint_and_resumes(tmp_path, tfds_dir):
+    config = _config(tmp_path, tfds_dir, model="context_encoder_gan")   # GAN trackers: d_loss, g_loss, ...
+    with pytest.raises(callbacks.TrainingDiverged, match="training diverged at step 1[01]: .*g_loss = nan"):
+        run.train(config, extra_callbacks=[PoisonAtEpoch(1)], verbose=0)
+    meta = json.load(open(os.path.join(config.output_dir, "checkpoints", "training_metadata.json")))
+    assert meta["epoch"] == 1                                    # epoch 2 (diverged) was never saved
+    kept = run.load_trained_model(config.resolved())
+    assert all(np.isfinite(w.numpy()).all() for w in kept.weights)
+    result = run.train(config, verbose=0)                       # resumes from the good epoch and finishes
+    assert len(result["history"]["g_loss"]) == 1 and result["metrics"]["steps"] == 20
+
+
+def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, tfds_dir, capsys):
+    config = _config(tmp_path, tfds_dir)
+    run.train(config, verbose=0)
+    ckpt = os.path.join(config.output_dir, "checkpoints", run.WEIGHTS_FILE)
+    assert os.path.exists(ckpt + ".bkp")                          # double_checkpoint keeps the previous epoch
+    with open(ckpt, "r+b") as f:                                  # what a kill during the write leaves
+        f.truncate(os.path.getsize(ckpt) // 2)
+    model = run.load_trained_model(config.resolved())
+    assert "restoring the previous checkpoint" in capsys.readouterr().out
+    assert all(np.isfinite(w.numpy()).all() for w in model.weights)
+
+
+def test_ctrl_c_prints_where_the_run_resumes(tmp_path, tfds_dir):
+    out = str(tmp_path / "cli")
+    env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)
+    args = [sys.executable, "train.py", "--model=context_encoder", "--dataset=cifar10", f"--output_dir={out}",
+            "--steps=100000", "--steps_per_epoch=5", "--batch_size=8", "--max_examples=64", "--val_examples=8",
+            "--export_dir="]
+    p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    meta = os.path.join(out, "checkpoints", "training_metadata.json")
+    deadline = time.time() + 240
+    while not os.path.exists(meta) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.5)
+    assert os.path.exists(meta), "no epoch completed in time"
+    p.send_signal(signal.SIGINT)                                  # what Ctrl-C sends
+    _, err = p.communicate(timeout=120)
+    assert p.returncode != 0
+    assert "interrupted:" in err and "re-run the same command to resume from there" in err, err[-2000:]
+    assert "Traceback" not in err
