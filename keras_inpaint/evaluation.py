@@ -73,17 +73,25 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})
     tables = [format_table(results, task, title=f"{spec.id} ({path}) on {dataset} {split} split")]
-    for folder in benchmarks or []:
-        if not getattr(task, "any_size", False):
-            raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "
-                             f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
-        name = os.path.basename(os.path.normpath(folder))
-        scores = evaluate(task, network, data.load_benchmark_images(folder, spec.image_shape[-1]), batch_size=1)
-        results.setdefault("benchmarks", {})[name] = scores
-        tables.append(format_table(scores, task, title=f"{spec.id} on {name} (whole images)"))
+    if benchmarks and not getattr(task, "any_size", False):
+        raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "
+                         f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
+    tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results)
     if verbose:
         print("\n\n".join(tables))
     return results
+
+
+def evaluate_benchmarks(task, network, folders, channels: int, model_id: str, results: dict) -> list[str]:
+    """Scores every folder of whole benchmark images (e.g. Set5, Set14) at full size, batch 1, adding
+    `results["benchmarks"][folder name] = metrics`; returns one printed table per folder."""
+    tables = []
+    for folder in folders or []:
+        name = os.path.basename(os.path.normpath(folder))
+        scores = evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1)
+        results.setdefault("benchmarks", {})[name] = scores
+        tables.append(format_table(scores, task, title=f"{model_id} on {name} (whole images)"))
+    return tables
 
 
 def format_table(results: dict[str, float], task, title: str = "test set") -> str:

@@ -200,7 +200,7 @@ def test_dcgan_inpaint_export_takes_a_mask_and_has_a_centre_signature(tmp_path):
     spec = registry.get("dcgan_inpaint")
     path = exporting.export_network(spec, spec.build_network(), str(tmp_path / "1"), {"id": spec.id})
     loaded = tf.saved_model.load(path)
-    assert set(loaded.signatures) == {"serving_default", "centre_mask"}
+    assert set(loaded.signatures) == {"serving_default", "centre_mask", "network"}   # network: evaluate.py
     images = _faces(2)
     mask = np.zeros((2, 64, 64, 1), "float32")
     mask[:, 8:24, 30:50] = 1.0

@@ -238,7 +238,7 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
     task = config.task()
     keras.utils.set_random_seed(config.seed)
     write_config(config)
-    done = _completed_epochs(config)
+    done, _ = resume_point(config)
     if done:
         print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
               f"(step {done * config.steps_per_epoch}).")
@@ -313,11 +313,7 @@ def _evaluate(config: RunConfig, model: keras.Model | None, verbose: bool) -> di
     results["dataset"] = config.dataset
     tables = [evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split")]
     channels = registry.get(config.model).image_shape[-1]
-    for folder in config.benchmarks or []:
-        name = os.path.basename(os.path.normpath(folder))
-        scores = evaluation.evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1)
-        results.setdefault("benchmarks", {})[name] = scores
-        tables.append(evaluation.format_table(scores, task, title=f"{config.model} on {name} (whole images)"))
+    tables += evaluation.evaluate_benchmarks(task, network, config.benchmarks, channels, config.model, results)
     with open(os.path.join(config.output_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
     writer = tf.summary.create_file_writer(os.path.join(config.output_dir, "logs", "test"))
