@@ -12,11 +12,13 @@ import json
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_inpaint.startup import quiet_start  # noqa: E402
+
+quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lines
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint import data, evaluation  # noqa: E402
+from keras_inpaint import data, evaluation, tasks  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/context_encoder/1.")
@@ -24,8 +26,10 @@ flags.DEFINE_string("dataset", None, "tfds name or folder:PATH (default: the dat
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR).")
 flags.DEFINE_enum("split", "test", ["test", "all"], "test: the held-back split a training run scores; all: "
                   "every image (a folder of your own images is scored whole, no hash split).")
-flags.DEFINE_enum("mask", None, ["centre", "random_box"], "dcgan_inpaint: hole to score with (default: the "
-                  "card's).")
+flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: hole to score "
+                  "with (default: the card's): centre, random_box, LaMa's free_form:thin|medium|thick, DeepFill "
+                  "v2's brush, or mixed. Masks are seeded by the pixels: every model is scored on the same holes, "
+                  "and the table adds PSNR per hole-area bin.")
 flags.DEFINE_list("benchmarks", [], "Folders of whole images scored at full size after the split "
                   "(any-size models: sr_autoencoder), e.g. ../shared/data/benchmarks/Set5.")
 flags.DEFINE_integer("max_examples", None, "Score only the first N images.")

@@ -8,7 +8,9 @@ The SavedModel loads with `tf.saved_model.load(path)` alone; `serving_default` t
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_inpaint.startup import quiet_start  # noqa: E402
+
+quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lines
 
 from absl import app, flags, logging  # noqa: E402
 

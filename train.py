@@ -11,11 +11,13 @@ every flag.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_inpaint.startup import quiet_start  # noqa: E402
+
+quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lines
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint import data, registry  # noqa: E402
+from keras_inpaint import data, registry, tasks  # noqa: E402
 from keras_inpaint.training import run  # noqa: E402
 from keras_inpaint.training.callbacks import TrainingDiverged  # noqa: E402
 
@@ -40,7 +42,8 @@ flags.DEFINE_integer("steps_per_execution", 1, "Training steps per compiled call
 flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16", "mixed_float16"], "Keras dtype policy of "
                   "training and the exported graph: float32, mixed_bfloat16 (bfloat16 compute, float32 weights; "
                   "fast on CPUs with AVX-512-BF16/AMX and on TPUs) or mixed_float16 (GPUs; loss scaling on). "
-                  "Default: the model's measured choice (see the README's precision table).")
+                  "Default: the model's measured choice (see the README's precision table); a mixed_bfloat16 "
+                  "default falls back to float32 on CPUs without BF16 units, where bfloat16 is emulated and slower.")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
 flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split "
                   "(sr_autoencoder default: ../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 where "
@@ -51,8 +54,11 @@ flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is ex
                     "(<export_dir>/<model>/<version>/); empty to skip the export.")
 
 # Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
-flags.DEFINE_enum("mask", None, ["centre", "random_box"], "dcgan_inpaint: training/evaluation hole: the centre "
-                  "32x32 square (default) or one random rectangle of 1/16 to 1/4 of the area.")
+flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: training/evaluation "
+                  "hole: the centre 32x32 square (dcgan_inpaint's default), one random rectangle of 1/16 to 1/4 of "
+                  "the area, LaMa's free-form strokes and boxes (thin / medium / thick), DeepFill v2's brush "
+                  "strokes, or 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, thick per "
+                  "batch).")
 flags.DEFINE_enum("corruption", None, ["noise", "white_box"], "Denoising autoencoders: additive Gaussian noise "
                   "(default for mnist/fashion) or white rectangles (default for denoising_ae_ffhq).")
 flags.DEFINE_string("train_noise", None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "

@@ -256,3 +256,205 @@ def bicubic_degrade(images: tf.Tensor, scale: int, quantize_low_res: bool = True
 def _check_scale(scale) -> None:
     if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Free-form masks (issue 13): LaMa's stroke-and-box recipe and DeepFill v2's brush strokes, batched and seeded.
+# Strokes are polylines of capsule segments (a segment of width w covers every pixel centre within w / 2 of it,
+# as a round-capped `cv2.line` does); lengths and widths are given for a 256-pixel image and scaled by
+# min(H, W) / 256, so a preset covers the same fraction of any image size.
+# ---------------------------------------------------------------------------------------------------------
+# LaMa (Suvorov et al. 2022, configs/training/data/*: `random_{thin,medium,thick}_256`): `strokes` (min, max)
+# polylines of 1-5 segments, each segment 10 + U[0, max_len) long and 5 + U[0, max_width) wide; with probability
+# `box_proba` also `boxes` (min, max) axis-aligned boxes with sides U[bbox_min, bbox_max) at `margin` from the edge.
+FREE_FORM_PRESETS = {
+    "thin": dict(strokes=(4, 50), max_len=40, max_width=10, box_proba=0.0, boxes=(0, 0), bbox=(0, 0), margin=0),
+    "medium": dict(strokes=(4, 5), max_len=100, max_width=50, box_proba=0.3, boxes=(1, 5), bbox=(10, 50), margin=0),
+    "thick": dict(strokes=(1, 5), max_len=200, max_width=100, box_proba=0.3, boxes=(1, 3), bbox=(30, 150),
+                  margin=10),
+}
+MAX_HOLE_FRACTION = 0.5   # issue 13: a mask covering more of the image is redrawn
+_MAX_SEGMENTS = 5         # LaMa: 1 + randint(5) segments per stroke
+_REDRAWS = 6              # draws per image before the smallest one is kept
+
+
+def _capsules(h, w, x0, y0, x1, y1, width) -> tf.Tensor:
+    """float32 `[N, H, W, 1]`: union of capsule segments `[N, S]` (pixels; width <= 0 draws nothing).
+
+    Loops over the S segments (one `[N, H, W]` distance field at a time, so memory stays O(N·H·W)).
+    """
+    rows = tf.range(tf.cast(h, tf.float32))[None, :, None] + 0.5
+    cols = tf.range(tf.cast(w, tf.float32))[None, None, :] + 0.5
+    dx, dy = x1 - x0, y1 - y0
+    length2 = tf.maximum(dx * dx + dy * dy, 1e-6)
+    radius2 = tf.square(width / 2.0)
+    n = tf.shape(x0)[0]
+
+    def body(s, acc):
+        ax, ay = x0[:, s, None, None], y0[:, s, None, None]
+        ex, ey = dx[:, s, None, None], dy[:, s, None, None]
+        t = tf.clip_by_value(((cols - ax) * ex + (rows - ay) * ey) / length2[:, s, None, None], 0.0, 1.0)
+        d2 = tf.square(cols - ax - t * ex) + tf.square(rows - ay - t * ey)
+        return s + 1, tf.maximum(acc, tf.cast(d2 <= radius2[:, s, None, None], tf.float32))
+
+    acc = tf.zeros(tf.stack([n, tf.cast(h, tf.int32), tf.cast(w, tf.int32)]), tf.float32)
+    _, acc = tf.while_loop(lambda s, _: s < tf.shape(x0)[1], body, [tf.constant(0), acc])
+    return acc[..., None]
+
+
+def _uniform_int(shape, seed, lo, hi) -> tf.Tensor:
+    """float32 integers uniform in [lo, hi] (inclusive), stateless."""
+    return tf.floor(tf.random.stateless_uniform(shape, seed, float(lo), float(hi) + 1.0))
+
+
+def _lama_strokes(shape, seed, preset: dict, scale) -> tf.Tensor:
+    n, h, w = shape[0], shape[1], shape[2]
+    lo, hi = preset["strokes"]
+    s_max = hi * _MAX_SEGMENTS
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 8)
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    strokes = _uniform_int([n, 1], seeds[0], lo, hi)                                  # polylines per image
+    segments = _uniform_int([n, hi, 1], seeds[1], 1, _MAX_SEGMENTS)                   # segments per polyline
+    active = (tf.range(hi, dtype=tf.float32)[None, :, None] < strokes[:, :, None]) & (
+        tf.range(_MAX_SEGMENTS, dtype=tf.float32)[None, None, :] < segments)          # [N, hi, 5]
+    angle = tf.random.stateless_uniform([n, hi, _MAX_SEGMENTS], seeds[2], 0.0, 6.2831853)
+    length = (10.0 + tf.random.stateless_uniform([n, hi, _MAX_SEGMENTS], seeds[3], 0.0, preset["max_len"])) * scale
+    width = (5.0 + tf.random.stateless_uniform([n, hi, _MAX_SEGMENTS], seeds[4], 0.0, preset["max_width"])) * scale
+    start_x = tf.random.stateless_uniform([n, hi, 1], seeds[5]) * wf
+    start_y = tf.random.stateless_uniform([n, hi, 1], seeds[6]) * hf
+    # vertices: the start, then each end point clipped to the image (as LaMa's np.clip)
+    ex = tf.clip_by_value(start_x + tf.cumsum(length * tf.sin(angle), axis=2), 0.0, wf)
+    ey = tf.clip_by_value(start_y + tf.cumsum(length * tf.cos(angle), axis=2), 0.0, hf)
+    sx = tf.concat([start_x, ex[:, :, :-1]], axis=2)
+    sy = tf.concat([start_y, ey[:, :, :-1]], axis=2)
+    width = tf.where(active, width, 0.0)
+    flat = lambda t: tf.reshape(t, [n, s_max])  # noqa: E731
+    return _capsules(h, w, flat(sx), flat(sy), flat(ex), flat(ey), flat(width))
+
+
+def _lama_boxes(shape, seed, preset: dict, scale) -> tf.Tensor:
+    n, h, w = shape[0], shape[1], shape[2]
+    lo, hi = preset["boxes"]
+    if hi == 0 or preset["box_proba"] == 0:
+        return tf.zeros(tf.stack([n, h, w, 1]), tf.float32)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    margin = preset["margin"] * scale
+    smin, smax = preset["bbox"][0] * scale, preset["bbox"][1] * scale
+    bh = tf.minimum(tf.random.stateless_uniform([n, hi], seeds[0], smin, smax), hf - 2 * margin)
+    bw = tf.minimum(tf.random.stateless_uniform([n, hi], seeds[1], smin, smax), wf - 2 * margin)
+    top = margin + tf.random.stateless_uniform([n, hi], seeds[2]) * (hf - 2 * margin - bh)
+    left = margin + tf.random.stateless_uniform([n, hi], seeds[3]) * (wf - 2 * margin - bw)
+    count = _uniform_int([n, 1], seeds[4], lo, hi)
+    on = tf.random.stateless_uniform([n, 1], seeds[5]) < preset["box_proba"]
+    active = (tf.range(hi, dtype=tf.float32)[None, :] < count) & on                     # [N, hi]
+    rows = tf.range(hf)[None, None, :, None] + 0.5
+    cols = tf.range(wf)[None, None, None, :] + 0.5
+    inside = ((rows >= top[..., None, None]) & (rows < (top + bh)[..., None, None])
+              & (cols >= left[..., None, None]) & (cols < (left + bw)[..., None, None]) & active[..., None, None])
+    return tf.cast(tf.reduce_any(inside, axis=1), tf.float32)[..., None]
+
+
+def _redraw_large(draw, shape, seed) -> tf.Tensor:
+    """Calls `draw(shape, seed_k)` for k = 0, 1, ... while some image's mask covers more than
+    `MAX_HOLE_FRACTION` of it (at most `_REDRAWS` draws); each such image takes the new draw if it is smaller.
+    Deterministic: draw k always uses the k-th seed split of `seed`."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), _REDRAWS)
+    best = draw(shape, seeds[0])
+    best_area = tf.reduce_mean(best, axis=[1, 2, 3])
+
+    def redraw(k, best, best_area):
+        mask = draw(shape, tf.gather(seeds, k))
+        area = tf.reduce_mean(mask, axis=[1, 2, 3])
+        take = (best_area > MAX_HOLE_FRACTION) & (area < best_area)
+        return k + 1, tf.where(take[:, None, None, None], mask, best), tf.where(take, area, best_area)
+
+    _, best, _ = tf.while_loop(
+        lambda k, _, area: (k < _REDRAWS) & tf.reduce_any(area > MAX_HOLE_FRACTION), redraw,
+        [tf.constant(1), best, best_area])
+    return best
+
+
+def free_form_mask(shape, seed, preset: str = "medium") -> tf.Tensor:
+    """LaMa's free-form training masks (Suvorov et al. 2022, §3 and its `random_*_256` configs), float32
+    `[N, H, W, 1]` (1.0 = hole, SPEC §2).
+
+    Per image: U{lo..hi} strokes (`FREE_FORM_PRESETS[preset]["strokes"]`), each a polyline of 1-5 round-capped
+    segments with uniform random direction, length `10 + U[0, max_len)` and width `5 + U[0, max_width)` pixels
+    (LaMa draws the angle from 4 integer radians; here it is uniform), starting at a uniform random point, the
+    vertices clipped to the image; then, with probability `box_proba`, U{lo..hi} boxes with sides
+    U[bbox_min, bbox_max) at least `margin` from the border. All sizes are LaMa's for 256x256 images, scaled by
+    min(H, W) / 256 (at 64x64: thin strokes 1.25-3.75 px wide). A mask covering more than 50 % of the image is
+    redrawn (up to 5 times, then the smallest draw is kept). Deterministic for a given seed and shape.
+
+    Args:
+      shape: `[N, H, W]` (ints or a tensor).
+      seed: int32/int64 `[2]` stateless seed.
+      preset: 'thin', 'medium' or 'thick'.
+    Raises:
+      ValueError: unknown preset.
+    """
+    if preset not in FREE_FORM_PRESETS:
+        raise ValueError(f"free-form preset must be one of {sorted(FREE_FORM_PRESETS)}, got {preset!r}")
+    p = FREE_FORM_PRESETS[preset]
+
+    def draw(shape, seed):
+        s1, s2 = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
+        scale = tf.cast(tf.minimum(shape[1], shape[2]), tf.float32) / 256.0
+        return tf.maximum(_lama_strokes(shape, s1, p, scale), _lama_boxes(shape, s2, p, scale))
+
+    return _redraw_large(draw, shape, seed)
+
+
+def brush_stroke_mask(shape, seed) -> tf.Tensor:
+    """DeepFill v2's free-form brush strokes (Yu et al. 2019, Algorithm 1 and its `brush_stroke_mask`), float32
+    `[N, H, W, 1]` (1.0 = hole).
+
+    Per image 1-4 strokes; a stroke has 4-12 vertices joined by round-capped segments of one width
+    U[12, 40) px (at 256x256, scaled by min(H, W) / 256), each segment turning by an angle alternately
+    2π - a and a with a ~ U[2π/5 - 2π/15, 2π/5 + 2π/15], its length ~ N(r, r/2) clipped to [0, 2r] with
+    r = sqrt(H² + W²) / 8. Masks over 50 % of the image are redrawn as in `free_form_mask`.
+
+    Args:
+      shape: `[N, H, W]`; seed: int32/int64 `[2]` stateless seed.
+    """
+    def draw(shape, seed):
+        n, h, w = shape[0], shape[1], shape[2]
+        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 8)
+        hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+        scale = tf.minimum(hf, wf) / 256.0
+        strokes, vertices = 4, 12
+        count = _uniform_int([n, 1], seeds[0], 1, strokes)
+        nv = _uniform_int([n, strokes, 1], seeds[1], 4, vertices)
+        active = (tf.range(strokes, dtype=tf.float32)[None, :, None] < count[:, :, None]) & (
+            tf.range(vertices - 1, dtype=tf.float32)[None, None, :] < nv - 1.0)
+        mean_angle, angle_range = 6.2831853 / 5, 6.2831853 / 15
+        a = tf.random.stateless_uniform([n, strokes, vertices - 1], seeds[2], mean_angle - angle_range,
+                                        mean_angle + angle_range)
+        a = tf.where(tf.range(vertices - 1)[None, None, :] % 2 == 0, 6.2831853 - a, a)
+        r = tf.sqrt(hf * hf + wf * wf) / 8.0
+        length = tf.clip_by_value(r + r / 2 * tf.random.stateless_normal([n, strokes, vertices - 1], seeds[3]),
+                                  0.0, 2 * r)
+        width = tf.random.stateless_uniform([n, strokes, 1], seeds[4], 12.0, 40.0) * scale
+        start_x = tf.random.stateless_uniform([n, strokes, 1], seeds[5]) * wf
+        start_y = tf.random.stateless_uniform([n, strokes, 1], seeds[6]) * hf
+        ex = tf.clip_by_value(start_x + tf.cumsum(length * tf.cos(a), axis=2), 0.0, wf - 1.0)
+        ey = tf.clip_by_value(start_y + tf.cumsum(length * tf.sin(a), axis=2), 0.0, hf - 1.0)
+        sx = tf.concat([start_x, ex[:, :, :-1]], axis=2)
+        sy = tf.concat([start_y, ey[:, :, :-1]], axis=2)
+        width = tf.where(active, tf.broadcast_to(width, tf.shape(a)), 0.0)
+        flat = lambda t: tf.reshape(t, [n, strokes * (vertices - 1)])  # noqa: E731
+        return _capsules(h, w, flat(sx), flat(sy), flat(ex), flat(ey), flat(width))
+
+    return _redraw_large(draw, shape, seed)
+
+
+MASK_AREA_BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # issue 13: per-bin scores, 0-10 %, 10-20 %, ..., 50 %+
+
+
+def mask_area_bin(mask: tf.Tensor) -> tf.Tensor:
+    """int32 `[N]` index into `MASK_AREA_BINS` of each mask's hole fraction (`[N, H, W, 1]`, 1.0 = hole):
+    0 for 0-10 %, 1 for 10-20 %, ..., 5 for 50 % and more."""
+    area = tf.reduce_mean(tf.cast(mask, tf.float32), axis=[1, 2, 3])
+    edges = tf.constant(MASK_AREA_BINS[1:], tf.float32)
+    return tf.reduce_sum(tf.cast(area[:, None] >= edges[None, :], tf.int32), axis=1)

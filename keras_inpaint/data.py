@@ -113,17 +113,27 @@ def resolve_data_dir(data_dir: str | None) -> str | None:
     return data_dir or os.environ.get("TFDS_DATA_DIR") or None
 
 
+def _split_digest(path: str) -> bytes:
+    return hashlib.sha1(os.path.basename(path).encode("utf-8")).digest()
+
+
 def folder_split(path: str) -> str:
     """Deterministic ~90/10 train/test split of a file by a hash of its base name: returns 'train' or 'test'."""
-    digest = hashlib.sha1(os.path.basename(path).encode("utf-8")).digest()
-    return "test" if digest[0] % 10 == 0 else "train"
+    return "test" if _split_digest(path)[0] % 10 == 0 else "train"
+
+
+_warned_small: set[str] = set()
 
 
 def list_folder_images(folder: str, split: str) -> list[str]:
     """Sorted image files (JPEG/PNG/BMP/GIF, recursive) of `folder` that belong to `split` ('train', 'test', 'all').
 
+    Small folders (issue 15): when the hash split (`folder_split`) leaves the test split empty, which happens to
+    most folders of fewer than ~20 images, the test split is the one image that comes first in hash order and
+    the training split the rest; a warning says so once per folder (the evaluation then rests on one image).
+
     Raises:
-      DatasetError: folder missing, or no image file in it (for that split).
+      DatasetError: folder missing, or no image file in it, or a single image (nothing left to train on).
     """
     if not os.path.isdir(folder):
         raise DatasetError(f"folder dataset: {folder!r} is not a directory (use --dataset=folder:PATH with a "
@@ -133,11 +143,20 @@ def list_folder_images(folder: str, split: str) -> list[str]:
         if f.lower().endswith(IMAGE_EXTENSIONS))
     if not files:
         raise DatasetError(f"folder dataset: no image files ({', '.join(IMAGE_EXTENSIONS)}) under {folder!r}")
-    if split != "all":
-        files = [f for f in files if folder_split(f) == split]
-        if not files:
-            raise DatasetError(f"folder dataset: {folder!r} has no image in its {split!r} split")
-    return files
+    if split == "all":
+        return files
+    test = [f for f in files if folder_split(f) == "test"]
+    if not test or len(test) == len(files):
+        if len(files) < 2:
+            raise DatasetError(f"folder dataset: {folder!r} holds one image; a run needs at least two (one is "
+                               "held back for the test split)")
+        test = [min(files, key=_split_digest)]
+        if folder not in _warned_small:
+            _warned_small.add(folder)
+            print(f"warning: folder {folder!r} has {len(files)} images, too few for the ~10 % hash test split: "
+                  f"{os.path.basename(test[0])} is held back as the only test image, so the evaluation rests on "
+                  "one image")
+    return test if split == "test" else [f for f in files if f not in test]
 
 
 def _decode_file(path: tf.Tensor, channels: int) -> tf.Tensor:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_inpaint import data, exporting, registry
+from keras_inpaint import corruptions, data, exporting, registry
 
 
 def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> dict[str, float]:
@@ -14,23 +14,41 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> d
 
     Returns:
       {metric: mean over images} for the model and the task's baseline (keys prefixed `baseline_`), plus
-      `num_images`.
+      `num_images`. Inpainting tasks (whose metrics include `mask_area`) also get `area_bins`: {"0-10%", ...,
+      "50%+": {metric: mean over the images whose hole covers that fraction of the image, "num_images"}}
+      (issue 13), bins without images left out.
     Raises:
       ValueError: if `images` is empty.
     """
     step = tf.function(lambda x: task.evaluate_batch(network, x), reduce_retracing=True)  # any-size benchmarks
     sums: dict[str, float] = {}
+    bins: dict[int, dict[str, float]] = {}
     count = 0
     for batch in images.batch(batch_size).prefetch(tf.data.AUTOTUNE):
         values = step(batch)
         for k, v in values.items():
             sums[k] = sums.get(k, 0.0) + float(tf.reduce_sum(tf.cast(v, tf.float64)))
+        if "mask_area" in values:
+            index = corruptions.mask_area_bin(values["mask_area"][:, None, None, None]).numpy()
+            for b in np.unique(index):
+                row = bins.setdefault(int(b), {"num_images": 0})
+                row["num_images"] += int(np.sum(index == b))
+                for k, v in values.items():
+                    row[k] = row.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64)[index == b]))
         count += int(batch.shape[0])
     if count == 0:
         raise ValueError("evaluation set is empty")
     out = {k: v / count for k, v in sums.items()}
     out["num_images"] = count
+    if bins:
+        out["area_bins"] = {_bin_name(b): {k: (v if k == "num_images" else v / row["num_images"])
+                                           for k, v in row.items()} for b, row in sorted(bins.items())}
     return out
+
+
+def _bin_name(index: int) -> str:
+    edges = [int(round(100 * e)) for e in corruptions.MASK_AREA_BINS]
+    return f"{edges[index]}%+" if index == len(edges) - 1 else f"{edges[index]}-{edges[index + 1]}%"
 
 
 def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "test", *, data_dir: str | None = None,
@@ -103,6 +121,11 @@ def format_table(results: dict[str, float], task, title: str = "test set") -> st
             base = results.get(f"baseline_{key}")
             base_s = f"{base:>10.4f}" if base is not None else f"{'':>10}"
             rows.append(f"{label:<44} {results[key]:>10.4f} {base_s}")
+    if len(results.get("area_bins", {})) > 1:
+        rows.append(f"by hole area ({'mean hole fraction':>10}): PSNR after paste-back (dB), model / baseline")
+        for name, row in results["area_bins"].items():
+            rows.append(f"  {name:<10} {row['num_images']:>6} images {row['mask_area']:>8.3f}   "
+                        f"{row['psnr']:>10.2f} / {row['baseline_psnr']:.2f}")
     return "\n".join(rows)
 
 
@@ -130,7 +153,7 @@ def compare_inpainters(methods: dict, images: tf.data.Dataset, hole: int, batch_
     Raises:
       ValueError: `images` is empty.
     """
-    from keras_inpaint import corruptions, metrics
+    from keras_inpaint import metrics
 
     sums: dict[str, dict[str, float]] = {}
     count, grid_rows = 0, []

@@ -62,6 +62,31 @@ def current() -> str:
     return keras.config.dtype_policy().name
 
 
+def native_bfloat16() -> bool:
+    """True where bfloat16 runs on hardware units: a GPU or TPU is visible, or the CPU has AMX-BF16 or
+    AVX-512-BF16 (`cpu_isa`). Elsewhere (e.g. AVX2-only CPUs) bfloat16 is emulated and slower than float32."""
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"):
+        return True
+    return "BF16" in cpu_isa() and "no BF16" not in cpu_isa()
+
+
+def default_for(preferred: str) -> str:
+    """The policy a run uses when `--precision` is not given: the model's measured `preferred` policy
+    (`ModelSpec.precision`), except that 'mixed_bfloat16' falls back to 'float32' on hardware without native
+    bfloat16 (`native_bfloat16`), where it was measured slower (issue 12: e.g. free_form_inpaint 6.6 img/s in
+    float32 and far less under mixed_bfloat16 on an AVX2-only CPU). `--precision` always wins.
+
+    Raises:
+      ValueError: unknown policy name.
+    """
+    check(preferred)
+    if preferred == "mixed_bfloat16" and not native_bfloat16():
+        return "float32"
+    return preferred
+
+
 def cpu_isa() -> str:
     """The best oneDNN instruction set this CPU offers for bfloat16 convolutions, read from /proc/cpuinfo:
     'avx512_core_amx (AMX-BF16)', 'avx512_core_bf16', 'avx512_core', 'avx2' or 'unknown'. It explains the

@@ -16,6 +16,7 @@ from keras_inpaint.models import context_encoder
 from keras_inpaint.models import denoising, super_resolution
 from keras_inpaint.models import dcgan_inpaint, restoration_gan
 from keras_inpaint.models import dcgan, lsgan, refinement
+from keras_inpaint.models import free_form
 from keras_inpaint.training import adversarial
 
 
@@ -297,6 +298,46 @@ register(ModelSpec(
     discriminator_params=dcgan_inpaint.DISCRIMINATOR_PARAMS,  # 2,768,321 (computed)
     # issue 12: 75.3 vs 31.3 train img/s (2.41x) on this AVX-512-BF16 CPU (benchmarks/throughput.py, README)
     precision="mixed_bfloat16",
+))
+
+register(ModelSpec(
+    id="free_form_inpaint",
+    paper="beyond the seeds (issue 13): DeepFill v2's gated-convolution generator (Yu et al. 2019, §3.1) with a "
+          "PatchGAN (Isola et al. 2017) and pix2pixHD feature matching (Wang et al. 2018), trained on LaMa's "
+          "free-form masks (Suvorov et al. 2022)",
+    description="inpaint free-form holes (strokes, boxes) in faces of any size (gated convolutions, L1 + "
+                "adversarial + feature matching)",
+    build_network=free_form.build_free_form_generator,
+    make_task=lambda mask="mixed": tasks.MaskedInpainting((64, 64, 3), hole=32, value_range=(-1.0, 1.0), mask=mask,
+                                                          mask_input=True, any_size=True,
+                                                          multiple=free_form.MULTIPLE),
+    task_options={"mask": "mixed"},  # tasks.MIXED_MASKS: centre 1/4, random box 1/4, LaMa thin/medium/thick 1/6 each
+    build_trainer=adversarial.trainer_builder(
+        lambda o: free_form.build_free_form_generator(),
+        lambda o: free_form.build_patch_discriminator(synchronized=o["sync_bn"]),
+        adversarial_loss="bce_logits",  # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's is non-saturating too)
+        discriminator_view=None),    # D sees the composite image (prediction pasted into the hole) and the real one
+    trainer_options={
+        "d_steps": 1,
+        "content_loss": "l1",        # L1 of the composite = L1 of the hole (the generator pastes back itself)
+        "content_weight": 100.0,     # pix2pix weighting, as dcgan_inpaint
+        "adversarial_weight": 1.0,
+        "feature_matching": 10.0,    # pix2pixHD λ = 10 (eq. 4)
+        "d_learning_rate": 2e-4,
+        "real_label_smoothing": 0.0,
+        "sync_bn": None,
+    },
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),
+    # the aligned CelebA subset of shared/data, as dcgan_inpaint (same crop, same held-back faces)
+    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    crop="face108",
+    batch_size=32,                   # proposal
+    learning_rate=2e-4,              # pix2pix: Adam 2e-4, beta_1 0.5 (both networks)
+    beta_1=0.5,
+    steps=1_400,                     # proposal: ~15 epochs of the folder's 2,980 training faces at batch 32 (CPU budget)
+    params=free_form.GENERATOR_PARAMS,                  # 1,131,711 (computed)
+    discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (computed)
 ))
 
 register(ModelSpec(

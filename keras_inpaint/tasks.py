@@ -96,13 +96,15 @@ class CentreHoleInpainting:
     def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
         """Per-image metrics `[N]` for the model and for the mean-colour baseline (prefix `baseline_`).
 
-        Whole-image PSNR/SSIM after paste-back; hole PSNR, mean L1 and mean L2 (SPEC §3), all in [0, 1] units.
+        Whole-image PSNR/SSIM after paste-back; hole PSNR, mean L1 and mean L2 (SPEC §3), all in [0, 1] units;
+        `mask_area`, each image's hole fraction (`evaluation.evaluate` reports every metric per area bin).
         """
         r = self.restore(network, images)
         target = tf.cast(images, tf.float32) / 255.0
         out = metrics.inpainting_metrics(to_unit_range(r["restored"], self.value_range), target, r["mask"])
         baseline = corruptions.mean_colour_fill(target, r["mask"])
         out.update({f"baseline_{k}": v for k, v in metrics.inpainting_metrics(baseline, target, r["mask"]).items()})
+        out["mask_area"] = tf.reduce_mean(r["mask"], axis=[1, 2, 3])
         return out
 
     def grid(self, network, images: tf.Tensor) -> tf.Tensor:
@@ -481,31 +483,77 @@ def check_mask(mask: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
         return tf.identity(mask)
 
 
+MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "brush", "mixed")
+# "mixed" (the free_form_inpaint training default): per batch, one kind drawn with these probabilities.
+MIXED_MASKS = (("centre", 0.25), ("random_box", 0.25), ("free_form:thin", 1 / 6), ("free_form:medium", 1 / 6),
+               ("free_form:thick", 1 / 6))
+
+
+def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 16, 1 / 4)) -> tf.Tensor:
+    """A float32 `[N, H, W, 1]` mask (1.0 = hole) of `kind` (`MASK_KINDS`) for a batch `images` `[N, H, W, C]`.
+
+    "centre": the centred `hole` x `hole` square (images of a static size); "random_box": one box of
+    `box_area` of the image (`corruptions.random_box_mask`); "free_form:thin|medium|thick": LaMa's strokes and
+    boxes (`corruptions.free_form_mask`); "brush": DeepFill v2's strokes (`corruptions.brush_stroke_mask`);
+    "mixed": one of `MIXED_MASKS` for the whole batch, drawn from `seed`.
+
+    Raises:
+      ValueError: unknown kind.
+    """
+    if kind not in MASK_KINDS:
+        raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {kind!r}")
+    shape = tf.shape(images)[:3]
+    if kind == "centre":
+        h, w = images.shape[1], images.shape[2]
+        if h is None or w is None:
+            raise ValueError("the centre mask needs images of a static size")
+        return corruptions.centre_mask(shape[0], h, w, hole)
+    if kind == "random_box":
+        return corruptions.random_box_mask(shape, seed, *box_area)
+    if kind == "brush":
+        return corruptions.brush_stroke_mask(shape, seed)
+    if kind.startswith("free_form:"):
+        return corruptions.free_form_mask(shape, seed, kind.split(":", 1)[1])
+    pick, draw = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
+    cumulative = tf.cumsum([p for _, p in MIXED_MASKS])
+    index = tf.reduce_sum(tf.cast(tf.random.stateless_uniform([], pick) >= cumulative[:-1], tf.int32))
+    branches = [lambda k=k: make_mask(k, images, draw, hole, box_area) for k, _ in MIXED_MASKS]
+    return tf.switch_case(index, branches)
+
+
 class MaskedInpainting(CentreHoleInpainting):
-    """Inpainting of arbitrary holes by a network that returns the whole image (`dcgan_inpaint`, SPEC §1.1).
+    """Inpainting of arbitrary holes by a network that returns the whole image (`dcgan_inpaint`, SPEC §1.1;
+    `free_form_inpaint`, issue 13).
 
     Seed 001 (text): "the input of the generated model is changed from noise to the broken original image ...
     the broken image and the original image are used as the training data pair"; "A simple cropping and
     stitching is performed": the output is pasted back into the hole (SPEC §2). The network input is the image
-    with the hole set to `fill_value` (0.0, mid-grey in [-1, 1]); the target is the whole original image.
+    with the hole set to `fill_value` (0.0, mid-grey in [-1, 1]), followed by the mask as a fourth channel when
+    `mask_input` (the gated-convolution inpainter); the target is the whole original image.
 
-    Training masks (`mask` option): "centre" (the centre `hole` x `hole` square, 32x32 of 64x64: R-576's
-    `scale = 0.25`) or "random_box" (`corruptions.random_box_mask`, one rectangle of `box_area` (1/16 to 1/4)
-    of the image anywhere, drawn per batch from the pipeline's seed). Evaluation uses the same kind: the centre,
-    or random boxes seeded by the pixels (`content_seed`), so a test image always gets the same box. Metrics and
-    baseline are `CentreHoleInpainting`'s (whole-image PSNR/SSIM after paste-back, hole PSNR/L1/L2; mean colour).
+    Masks (`mask` option, `make_mask`): "centre" (the centre `hole` x `hole` square, 32x32 of 64x64: R-576's
+    `scale = 0.25`), "random_box" (one rectangle of `box_area` (1/16 to 1/4) of the image anywhere), LaMa's
+    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" (one of
+    `MIXED_MASKS` per batch). Training masks are drawn from the pipeline's per-batch seed; evaluation masks are
+    seeded by the pixels (`content_seed`), so a test image always gets the same hole whichever model is scored
+    (a fixed mask set per kind). Metrics and baseline are `CentreHoleInpainting`'s (whole-image PSNR/SSIM after
+    paste-back, hole PSNR/L1/L2; mean colour; `mask_area` for the per-area-bin report).
 
     Export (SPEC §4): `serving_default` takes uint8 `images` `[None, H, W, C]` and a required float32 `mask`
     `[None, H, W, 1]` (1.0 = fill), validated by `check_mask`; `centre_mask` takes `images` alone and inpaints
-    the centre square. Both return uint8 `images` (pasted back).
+    the centre square. Both return uint8 `images` (pasted back). With `any_size`, H and W of `serving_default`
+    are free (the network must be fully convolutional; inputs are padded to a multiple of `multiple`).
 
     Args:
-      image_shape: (H, W, C), 64x64x3 for dcgan_inpaint.
+      image_shape: (H, W, C) of training and evaluation images, 64x64x3 for dcgan_inpaint.
       hole: side of the centre square (32).
-      value_range: the network's range ((-1, 1) for the tanh generator).
+      value_range: the network's range ((-1, 1) for the tanh generators).
       fill_value: hole value of the network input, in `value_range`.
-      mask: "centre" or "random_box".
+      mask: one of `MASK_KINDS`.
       box_area: (min, max) fraction of the image area of a random box.
+      mask_input: the network takes `[image with hole, mask]` (C + 1 channels) instead of the image alone.
+      any_size: serve images of any size (fully convolutional networks).
+      multiple: the size multiple the network needs (`run_padded`).
     Raises:
       ValueError: unknown `mask`.
     """
@@ -513,43 +561,57 @@ class MaskedInpainting(CentreHoleInpainting):
     accepts_mask = True
 
     def __init__(self, image_shape, hole: int = 32, value_range=(-1.0, 1.0), fill_value: float = 0.0,
-                 mask: str = "centre", box_area=(1 / 16, 1 / 4)):
+                 mask: str = "centre", box_area=(1 / 16, 1 / 4), mask_input: bool = False, any_size: bool = False,
+                 multiple: int = 16):
         super().__init__(image_shape, hole, value_range, fill_value=fill_value, output="image")
-        if mask not in ("centre", "random_box"):
-            raise ValueError(f"mask must be 'centre' or 'random_box', got {mask!r}")
+        if mask not in MASK_KINDS:
+            raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {mask!r}")
         self.mask_kind = mask
         self.box_area = tuple(float(v) for v in box_area)
+        self.mask_input = bool(mask_input)
+        self.any_size = bool(any_size)
+        self.multiple = int(multiple)
 
     def mask(self, images: tf.Tensor, seed=None) -> tf.Tensor:
         """float32 `[N, H, W, 1]` training/evaluation mask for uint8 `images` (1.0 = hole).
 
-        "centre": the centre square. "random_box": one random box per image from `seed` (int64 `[2]`; None
-        derives it from the pixels of `images`, which must then be the uint8 batch).
+        Of the task's kind (`make_mask`), random kinds from `seed` (int64 `[2]`; None derives it from the pixels
+        of `images`, which must then be the uint8 batch).
         """
         if self.mask_kind == "centre":
             return CentreHoleInpainting.mask(self, images)  # explicit: autograph mis-resolves super()
         if seed is None:
             seed = content_seed(images, MASK_EVAL_SEED)
-        return corruptions.random_box_mask(tf.shape(images)[:3], seed, *self.box_area)
+        return make_mask(self.mask_kind, images, seed, self.hole, self.box_area)
+
+    def network_input(self, x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        """The network input for float `x` `[N, H, W, C]` in `value_range` and `mask`: the image with its hole
+        set to `fill_value`, then (with `mask_input`) the mask as channel C."""
+        masked = corruptions.apply_hole(x, mask, self.fill_value)
+        return tf.concat([masked, tf.cast(mask, masked.dtype)], axis=-1) if self.mask_input else masked
 
     def make_pair(self, images: tf.Tensor, seed=None):
-        """uint8 `[N, H, W, C]` -> (masked input, whole original image), float32 `[N, H, W, C]` in `value_range`."""
+        """uint8 `[N, H, W, C]` -> (network input, whole original image), float32 in `value_range`."""
         x = to_model_range(images, self.value_range)
-        return corruptions.apply_hole(x, self.mask(images, seed), self.fill_value), x
+        return self.network_input(x, self.mask(images, seed)), x
 
     def restore(self, network, images: tf.Tensor, training: bool = False, mask=None) -> dict[str, tf.Tensor]:
         """Inpaints uint8 `images` `[N, H, W, C]` where `mask` is 1 (default: the task's evaluation mask).
 
-        Returns float32 tensors in the model's value range: `input` (masked), `mask`, `prediction` (whole network
-        output), `fill` (the prediction's centre square) and `restored` (paste-back). A given mask is validated
-        by `check_mask`.
+        Returns float32 tensors in the model's value range: `input` (masked image), `mask`, `prediction` (whole
+        network output), `fill` (the prediction's centre square) and `restored` (paste-back). A given mask is
+        validated by `check_mask`.
         """
         mask = self.mask(images) if mask is None else check_mask(mask, images)
         x = to_model_range(images, self.value_range)
-        masked = corruptions.apply_hole(x, mask, self.fill_value)
-        out = network(masked, training=training)
+        inputs = self.network_input(x, mask)
+        if self.any_size:
+            out = run_padded(network, inputs, self.multiple, training=training)
+        else:
+            out = network(inputs, training=training)
         restored = corruptions.paste_back(x, out, mask)
-        return {"input": masked, "mask": mask, "prediction": out, "fill": corruptions.crop_box(out, self.box),
+        fill = corruptions.crop_box(out, self.box) if images.shape[1] == self.image_shape[0] else out
+        return {"input": inputs[..., :x.shape[-1]], "mask": mask, "prediction": out, "fill": fill,
                 "restored": restored}
 
     def serve(self, network, images: tf.Tensor, mask: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -564,9 +626,13 @@ class MaskedInpainting(CentreHoleInpainting):
         return {"images": to_uint8(r["restored"], self.value_range)}
 
     def serving_signatures(self):
-        """{name: (function, input TensorSpecs)}: `serving_default` (images, mask) and `centre_mask` (images)."""
+        """{name: (function, input TensorSpecs)}: `serving_default` (images, mask; any H, W with `any_size`) and
+        `centre_mask` (images of the training size)."""
         images, mask = image_and_mask_specs(self.image_shape)
-        return {"serving_default": (self.serve, [images, mask]), "centre_mask": (self.serve_centre, [images])}
+        centre = {"centre_mask": (self.serve_centre, [images])}
+        if self.any_size:
+            images, mask = image_and_mask_specs((None, None, self.image_shape[2]))
+        return {"serving_default": (self.serve, [images, mask]), **centre}
 
 
 class WhiteBoxRestoration(Denoising):

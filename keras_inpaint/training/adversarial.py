@@ -72,6 +72,8 @@ TRAINER_OPTIONS = {
     "vgg_preprocess": "feed VGG 0..255 mean-subtracted images instead of R-DB's raw [-1, 1] images",
     "sync_bn": "synchronized (cross-replica) BatchNorm; None = on iff the strategy has several replicas",
     "g_steps": "generator updates per training step, each recomputing its gradient (seed 001's code: 2)",
+    "feature_matching": "weight of pix2pixHD's discriminator feature-matching loss (0 = off; D must return "
+                        "[score, *features])",
 }
 
 
@@ -98,6 +100,10 @@ class AdversarialTrainer(keras.Model):
       seed: seed of the gradient-penalty interpolation weights (stateless, so reproducible and resumable).
       inference_builder: None, or `(generator, discriminator) -> keras.Model`: what `inference_network()`
         returns instead of the generator (e.g. `latent_inpainting.prior_network`, z -> {image, score}).
+      feature_matching_weight: weight of the feature-matching term added to the generator loss (pix2pixHD,
+        Wang et al. 2018, eq. 4): the mean over D's feature layers of the per-example mean |D_l(real) -
+        D_l(fake)|, real features held constant; logged as `g_fm`. When > 0 (or whenever D returns a list),
+        D returns `[score, feature_1, ...]` and only the score enters the adversarial losses.
     Raises:
       ValueError: unknown adversarial or content loss, d_steps or g_steps < 1, negative weights.
     """
@@ -107,14 +113,14 @@ class AdversarialTrainer(keras.Model):
                  d_steps: int = 1, gradient_penalty_weight: float = 0.0, real_label_smoothing: float = 0.0,
                  discriminator_view=None, global_batch_size: int | None = None, seed: int = 0,
                  g_steps: int = 1, inference_builder: Callable | None = None,
-                 name: str = "adversarial_trainer", **kwargs):
+                 feature_matching_weight: float = 0.0, name: str = "adversarial_trainer", **kwargs):
         super().__init__(name=name, **kwargs)
         if adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"adversarial_loss must be one of {sorted(losses.ADVERSARIAL_LOSSES)}, "
                              f"got {adversarial_loss!r}")
         if int(d_steps) < 1 or int(g_steps) < 1:
             raise ValueError(f"d_steps and g_steps must be >= 1, got {d_steps}, {g_steps}")
-        if min(content_weight, adversarial_weight, gradient_penalty_weight) < 0:
+        if min(content_weight, adversarial_weight, gradient_penalty_weight, feature_matching_weight) < 0:
             raise ValueError("loss weights must be >= 0")
         if real_label_smoothing and adversarial_loss not in ("bce", "bce_logits"):
             raise ValueError("real_label_smoothing applies only to adversarial_loss='bce' or 'bce_logits'")
@@ -133,6 +139,7 @@ class AdversarialTrainer(keras.Model):
         self.adversarial_weight = float(adversarial_weight)
         self.d_steps = int(d_steps)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.feature_matching_weight = float(feature_matching_weight)
         self._view_fn = _make_view(discriminator_view)
         self.global_batch_size = global_batch_size
         self.seed = int(seed)
@@ -141,6 +148,8 @@ class AdversarialTrainer(keras.Model):
             names.remove("g_content")
         if self.gradient_penalty_weight > 0:
             names.append("d_gp")
+        if self.feature_matching_weight > 0:
+            names.append("g_fm")
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.d_optimizer = None
         self.built = True  # both networks are built functional models
@@ -201,6 +210,13 @@ class AdversarialTrainer(keras.Model):
         per_example = tf.cast(per_example, tf.float32)
         self._trackers[name].update_state(tf.reduce_mean(per_example), sample_weight=tf.shape(per_example)[0])
 
+    def _score(self, images: tf.Tensor, training: bool = True):
+        """-> (D's score, D's feature maps or []) for `images`; D may return a score or [score, *features]."""
+        out = self.discriminator(images, training=training)
+        if isinstance(out, (list, tuple)):
+            return out[0], list(out[1:])
+        return out, []
+
     def _gp_seed(self) -> tf.Tensor:
         ctx = tf.distribute.get_replica_context()
         replica = tf.cast(ctx.replica_id_in_sync_group if ctx is not None else 0, tf.int64)
@@ -210,8 +226,8 @@ class AdversarialTrainer(keras.Model):
     # --- steps --------------------------------------------------------------------------------------------
     def _discriminator_step(self, real: tf.Tensor, fake: tf.Tensor) -> None:
         with tf.GradientTape() as tape:
-            d_real = self.discriminator(real, training=True)
-            d_fake = self.discriminator(fake, training=True)
+            d_real, _ = self._score(real)
+            d_fake, _ = self._score(fake)
             per_example = self._d_loss_fn(d_real, d_fake)
             self._track("d_loss", per_example)
             if self.gradient_penalty_weight > 0:
@@ -234,30 +250,36 @@ class AdversarialTrainer(keras.Model):
                 fake_view = tf.stop_gradient(self._view_fn(fake))
                 for _ in range(self.d_steps):  # unrolled: d_steps is small (1 or 5)
                     self._discriminator_step(real_view, fake_view)
-            per_example, content, adversarial, scaled = self._generator_loss(y, fake)
+            per_example, terms, scaled = self._generator_loss(y, fake)
         variables = self.generator.trainable_variables
         self.optimizer.apply_gradients(zip(g_tape.gradient(scaled, variables), variables))
         for _ in range(self.g_steps - 1):  # unrolled: g_steps is small (seed 001's code: 2)
             with tf.GradientTape() as tape:
-                per_example, content, adversarial, scaled = self._generator_loss(
-                    y, self.generator(x, training=True))
+                per_example, terms, scaled = self._generator_loss(y, self.generator(x, training=True))
             self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         self._track("g_loss", per_example)
-        if content is not None:
-            self._track("g_content", content)
-        self._track("g_adv", adversarial)
+        for name, value in terms.items():
+            self._track(name, value)
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def _generator_loss(self, y, fake):
-        """-> (per-example generator loss, content term or None, adversarial term, scaled mean loss)."""
-        adversarial = self._g_adv_fn(self.discriminator(self._view_fn(fake), training=True))
+        """-> (per-example generator loss, {logged name: unweighted per-example term}, scaled mean loss)."""
+        score, fake_features = self._score(self._view_fn(fake))
+        adversarial = self._g_adv_fn(score)
         per_example = self.adversarial_weight * adversarial
-        content = None
+        terms = {"g_adv": adversarial}
         if self._content_fn is not None:
-            content = self._content_fn(y, fake)
-            per_example = self.content_weight * content + per_example
+            terms["g_content"] = self._content_fn(y, fake)
+            per_example = self.content_weight * terms["g_content"] + per_example
+        if self.feature_matching_weight > 0:
+            _, real_features = self._score(self._view_fn(y))
+            if not fake_features:
+                raise ValueError("feature_matching needs a discriminator that returns [score, *features]")
+            terms["g_fm"] = tf.add_n([losses.per_example_mean(tf.abs(tf.stop_gradient(r) - f))
+                                      for r, f in zip(real_features, fake_features)]) / len(fake_features)
+            per_example = per_example + self.feature_matching_weight * terms["g_fm"]
         g_loss = self._average(per_example) + self._regularization(self.generator)
-        return per_example, content, adversarial, self.optimizer.scale_loss(g_loss)
+        return per_example, terms, self.optimizer.scale_loss(g_loss)
 
     def test_step(self, data):
         """Validation: the generator's content loss in inference mode, reported as `loss` (`val_loss`).
@@ -268,8 +290,8 @@ class AdversarialTrainer(keras.Model):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if self._content_fn is None:
             fake = self._view_fn(self.generator(x, training=False))
-            d_loss = self._d_loss_fn(self.discriminator(self._view_fn(y), training=False),
-                                     self.discriminator(fake, training=False))
+            d_loss = self._d_loss_fn(self._score(self._view_fn(y), training=False)[0],
+                                     self._score(fake, training=False)[0])
             self._track("d_loss", d_loss)
             return {"loss": self._trackers["d_loss"].result()}
         content = self._content_fn(y, self.generator(x, training=False))
@@ -332,7 +354,8 @@ def trainer_builder(build_generator: Callable[[dict], keras.Model],
             d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
             real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
             discriminator_view=discriminator_view, seed=getattr(config, "seed", 0),
-            g_steps=opts.get("g_steps", 1) or 1, inference_builder=inference_builder, name=f"{spec.id}_trainer")
+            g_steps=opts.get("g_steps", 1) or 1, inference_builder=inference_builder,
+            feature_matching_weight=opts.get("feature_matching", 0.0) or 0.0, name=f"{spec.id}_trainer")
         d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
         if trainer.dtype_policy.name == "mixed_float16":
             # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.

@@ -83,6 +83,43 @@ class TrainingScalars(keras.callbacks.Callback):
         self.writer.flush()
 
 
+class RunProgress(keras.callbacks.Callback):
+    """One progress bar for the whole run, not per epoch (issue 15): the iterations of this invocation (the
+    remaining schedule when resuming), the training losses (running means of the epoch, as Keras shows them),
+    the latest validation metrics once an epoch has ended, and the ETA of the run (`keras.utils.Progbar`). Used
+    by `training.run.train` on a terminal, with `fit(verbose=0)`; off a terminal the run prints Keras' one line
+    per epoch instead, which keeps log files readable.
+
+    Args:
+      total_steps: iterations of the schedule; initial_step: iterations already done (a resumed run).
+    """
+
+    def __init__(self, total_steps: int, initial_step: int = 0):
+        super().__init__()
+        self.total, self.initial = int(total_steps), int(initial_step)
+        self._bar = None
+        self._val = {}
+
+    def _update(self, logs, finalize=False):
+        done = min(trained_steps(self.model), self.total) - self.initial
+        values = [(k, float(v)) for k, v in {**(logs or {}), **self._val}.items() if np.size(v) == 1]
+        self._bar.update(max(done, 0), values=values, finalize=finalize)
+
+    def on_train_begin(self, logs=None):
+        # stateless_metrics=(): every value is shown as given (Keras' logs are already running means)
+        self._bar = keras.utils.Progbar(self.total - self.initial, unit_name="step", stateless_metrics=())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._val = {k: v for k, v in (logs or {}).items() if k.startswith("val_")}
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._update(logs, finalize=True)
+
+
 def save_png(image: np.ndarray, path: str, scale: int = 1) -> None:
     """Writes a uint8 `[H, W, C]` array as PNG (optionally upscaled by an integer factor, nearest)."""
     from PIL import Image

@@ -53,7 +53,7 @@ class RunConfig:
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
     benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
-    precision: str | None = None           # Keras dtype policy; None = the model's (ModelSpec.precision)
+    precision: str | None = None           # Keras dtype policy; None = precision.default_for(ModelSpec.precision)
 
     def resolved(self) -> "RunConfig":
         """A copy with every registry default filled in (raises ValueError for an unknown model id)."""
@@ -65,7 +65,7 @@ class RunConfig:
         c.learning_rate = c.learning_rate or spec.learning_rate
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
         c.data_dir = data.resolve_data_dir(c.data_dir)
-        c.precision = precision.check(c.precision or spec.precision)
+        c.precision = precision.check(c.precision or precision.default_for(spec.precision))
         if c.steps <= 0 or c.batch_size <= 0 or c.steps_per_epoch <= 0:
             raise ValueError("steps, batch_size and steps_per_epoch must be positive")
         c.steps_per_epoch = min(c.steps_per_epoch, c.steps)
@@ -264,8 +264,15 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
         keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
         *extra_callbacks,
     ]
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
+    if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
+        verbose = "run" if sys.stdout.isatty() else 2
+    if verbose == "run":
+        from keras_inpaint.training.callbacks import RunProgress
+
+        callbacks.append(RunProgress(config.steps, done * config.steps_per_epoch))
+        verbose = 0
+    print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
+          f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
     start = time.time()
     history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)

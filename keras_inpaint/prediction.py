@@ -1,0 +1,297 @@
+"""Run an exported model on image files of any size (issue 13): masks, crops, tiles, paste-back.
+
+`Predictor` wraps one export (`saved_models/<model>/<N>`), loaded with `tf.saved_model.load`, and reads what it
+needs from the export itself: the `serving_default` signature says whether the model takes a mask and whether
+its input size is fixed; the model card names the model id (its task: value range, SR scale, hole size). How a
+photo of another size is handled depends on the kind of model:
+
+  * fully convolutional models (`sr_autoencoder`, `free_form_inpaint`) run at the photo's own size. Photos
+    larger than one tile go through overlapping tiles: the image is cut into `tile` x `tile` cores (input
+    pixels), each run with `overlap` extra pixels of context on every side, and only each tile's core is kept
+    (no blending is needed: away from the photo's border a core sees the same context as in one whole-image
+    pass, up to the network's receptive field beyond `overlap`). Tiles of an inpainter with no hole pixel are
+    copied unchanged. Peak memory then depends on the tile size, not on the photo size.
+  * fixed-size inpainters (`context_encoder` 32x32, `dcgan_inpaint` and the z-search inpainters 64x64): the
+    crop strategy of IOPaint ("crop"): the hole's bounding box is covered by windows of half the crop side;
+    for each window that holds hole pixels, a square crop of side S = max(model side, 2 x window) centred on
+    the window (shifted to stay inside the photo) is resized to the model's size (bicubic, antialiased), the
+    model fills it, the result is resized back to S x S and only the hole pixels of the window are pasted into
+    the photo. Windows are filled in order, so later crops see earlier fills as context. A model without a
+    mask input (`context_encoder`) fills its centre square, which is the window.
+  * fixed-size restorers (the denoising autoencoders, `restoration_gan`): the whole photo is resized to the
+    model's size (bicubic, antialiased), restored, and resized back to the photo's size; with a mask, only the
+    mask's pixels are replaced (the `with_mask` signature).
+
+Known pixels (mask 0) of an inpainted photo are bit-identical to the input.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from keras_inpaint import corruptions, exporting, registry, tasks
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+GENERATED_MASKS = ("centre", "free_form:thin", "free_form:medium", "free_form:thick", "brush")
+
+
+class PredictError(ValueError):
+    """One input cannot be processed (unreadable, wrong mask, ...); the message names the file and the cause."""
+
+
+@dataclasses.dataclass
+class ModelInfo:
+    """What `Predictor` learned from an export: `kind` ('inpaint', 'restore' or 'super_resolution'), `size`
+    ((H, W) of a fixed-size model, None for any size), `channels`, `takes_mask` (serving_default has a `mask`),
+    `scale` (output / input size), `multiple` (the size multiple tiles keep) and the card."""
+
+    id: str
+    kind: str
+    size: tuple[int, int] | None
+    channels: int
+    takes_mask: bool
+    scale: int
+    multiple: int
+    card: dict
+
+
+def list_inputs(pattern: str) -> list[str]:
+    """Image files named by `pattern`: a file, a directory (its image files, sorted, not recursive) or a glob.
+
+    Raises:
+      PredictError: nothing matches.
+    """
+    if os.path.isdir(pattern):
+        files = sorted(os.path.join(pattern, f) for f in os.listdir(pattern)
+                       if f.lower().endswith(IMAGE_EXTENSIONS))
+    elif os.path.isfile(pattern):
+        files = [pattern]
+    else:
+        files = sorted(f for f in glob.glob(pattern) if os.path.isfile(f))
+    if not files:
+        raise PredictError(f"--input {pattern!r}: no such file, no image file in that directory, or no match")
+    return files
+
+
+def read_image(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """-> (uint8 RGB `[H, W, 3]`, alpha `[H, W]` uint8 or None) of an image file, EXIF orientation applied.
+
+    Raises:
+      PredictError: the file cannot be read as an image.
+    """
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            alpha = None
+            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+                img = img.convert("RGBA")
+                alpha = np.asarray(img)[..., 3].copy()
+            return np.asarray(img.convert("RGB")).copy(), alpha
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise PredictError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+
+
+def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray | None,
+               seed: tuple[int, int]) -> np.ndarray | None:
+    """The hole of `image` (`[H, W, 3]`) as float32 `[H, W]` (1.0 = hole, SPEC §2), or None for `spec` None.
+
+    `spec`: a mask image file (white, >= 128, = hole; it must have the photo's size), 'alpha' (transparent
+    pixels, alpha < 128, = hole), 'centre' (the centred square of half the photo's shorter side),
+    'box:x,y,w,h' (pixels), or a generated free-form mask ('free_form:thin|medium|thick', 'brush'; seeded by
+    `seed`, so reruns give the same holes).
+
+    Raises:
+      PredictError: unreadable mask, wrong size, no alpha channel, bad box, or a mask with no hole pixel or
+        no known pixel.
+    """
+    if spec is None:
+        return None
+    h, w = image.shape[:2]
+    if spec == "alpha":
+        if alpha is None:
+            raise PredictError(f"{path}: --mask=alpha, but the image has no alpha channel")
+        mask = (alpha < 128).astype(np.float32)
+    elif spec == "centre":
+        side = min(h, w) // 2
+        mask = np.zeros((h, w), np.float32)
+        mask[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side] = 1.0
+    elif spec.startswith("box:"):
+        try:
+            x, y, bw, bh = (int(v) for v in spec[4:].split(","))
+        except ValueError:
+            raise PredictError(f"--mask={spec!r}: expected box:x,y,w,h in pixels") from None
+        if bw <= 0 or bh <= 0 or x < 0 or y < 0 or x + bw > w or y + bh > h:
+            raise PredictError(f"{path}: box {x},{y},{bw},{bh} does not fit in the {w}x{h} image")
+        mask = np.zeros((h, w), np.float32)
+        mask[y:y + bh, x:x + bw] = 1.0
+    elif spec in GENERATED_MASKS:
+        stateless = tf.constant(seed, tf.int64)
+        if spec == "brush":
+            mask = corruptions.brush_stroke_mask([1, h, w], stateless)
+        else:
+            mask = corruptions.free_form_mask([1, h, w], stateless, spec.split(":", 1)[1])
+        mask = mask.numpy()[0, :, :, 0]
+    else:
+        try:
+            with Image.open(spec) as m:
+                grey = np.asarray(ImageOps.exif_transpose(m).convert("L"))
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            raise PredictError(f"--mask {spec}: not a readable image ({type(e).__name__})") from None
+        if grey.shape != (h, w):
+            raise PredictError(f"{path}: mask {spec} is {grey.shape[1]}x{grey.shape[0]}, the image is {w}x{h}; "
+                               "a mask file must have the image's size")
+        mask = (grey >= 128).astype(np.float32)
+    if not mask.any():
+        raise PredictError(f"{path}: the mask has no hole pixel (white >= 128 / transparent): nothing to fill")
+    if mask.all():
+        raise PredictError(f"{path}: the mask covers the whole image: no known pixel to fill from")
+    return mask
+
+
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """uint8 `[H, W, C]` -> uint8 `[size[0], size[1], C]`, bicubic with antialiasing (tf.image.resize)."""
+    if image.shape[:2] == tuple(size):
+        return image
+    out = tf.image.resize(tf.cast(image, tf.float32), size, method="bicubic", antialias=True)
+    return np.clip(np.round(out.numpy()), 0, 255).astype(np.uint8)
+
+
+class Predictor:
+    """One export, ready to run on photos (see the module docstring for the rules per kind of model).
+
+    Args:
+      path: export directory (`saved_models/<model>/<N>`).
+      tile: core tile side in input pixels for fully convolutional models (rounded down to the model's size
+        multiple); photos whose sides are both <= tile run in one piece.
+      overlap: context pixels added on each side of a tile (rounded up to the size multiple).
+    Raises:
+      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown model id in the card.
+    """
+
+    def __init__(self, path: str, tile: int = 256, overlap: int = 32):
+        self.card = exporting.load_model_card(path)
+        self._loaded = tf.saved_model.load(path)
+        self._serve = self._loaded.signatures["serving_default"]
+        self._with_mask = self._loaded.signatures.get("with_mask")
+        inputs = self._serve.structured_input_signature[1]
+        shape = inputs["images"].shape.as_list()
+        spec = registry.get(self.card["id"])
+        task = spec.task(**(self.card.get("task_options") or {}))
+        scale = int(getattr(task, "scale", 1))
+        takes_mask = "mask" in inputs
+        if scale > 1:
+            kind = "super_resolution"
+        elif takes_mask or isinstance(task, tasks.CentreHoleInpainting):
+            kind = "inpaint"
+        else:
+            kind = "restore"
+        size = None if shape[1] is None else (shape[1], shape[2])
+        multiple = int(getattr(task, "multiple", 1) or 1)
+        self.info = ModelInfo(spec.id, kind, size, int(shape[3]), takes_mask, scale, multiple, self.card)
+        self.tile = max(multiple, tile // multiple * multiple)
+        self.overlap = -(-overlap // multiple) * multiple
+
+    # --- one call of the export -------------------------------------------------------------------------
+    def _channels_in(self, image: np.ndarray) -> np.ndarray:
+        if self.info.channels == 1:
+            return np.asarray(Image.fromarray(image).convert("L"))[..., None]
+        return image
+
+    def _run(self, image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """One batch-of-1 call: uint8 `[H, W, C]` (+ float32 `[H, W]` mask) -> uint8 `[H', W', C]`."""
+        feed = {"images": tf.constant(image[None])}
+        if mask is not None and self.info.takes_mask:
+            feed["mask"] = tf.constant(mask[None, :, :, None].astype(np.float32))
+            return self._serve(**feed)["images"].numpy()[0]
+        if mask is not None and self._with_mask is not None:
+            feed["mask"] = tf.constant(mask[None, :, :, None].astype(np.float32))
+            return self._with_mask(**feed)["images"].numpy()[0]
+        return self._serve(**feed)["images"].numpy()[0]
+
+    # --- photos -------------------------------------------------------------------------------------------
+    def predict(self, image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Restores one photo: uint8 RGB `[H, W, 3]` (+ float32 `[H, W]` mask, 1.0 = hole) -> uint8 `[H', W', 3]`
+        (H' = H, or scale x H for super-resolution). Inpainted photos keep every known pixel bit-exactly.
+
+        Raises:
+          PredictError: an inpainter without a mask.
+        """
+        info = self.info
+        if info.kind == "inpaint" and mask is None:
+            raise PredictError(f"{info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h or "
+                               f"{'|'.join(GENERATED_MASKS[1:])})")
+        x = self._channels_in(image)
+        if info.size is None:
+            out = self._tiled(x, mask)
+        elif info.kind == "inpaint":
+            out = self._crops(x, mask)
+        else:
+            small = self._run(_resize(x, info.size),
+                              None if mask is None else (_resize((mask[..., None] * 255).astype(np.uint8),
+                                                                 info.size)[..., 0] >= 128).astype(np.float32))
+            out = _resize(small, x.shape[:2])
+        if out.shape[-1] == 1:
+            out = np.repeat(out, 3, axis=-1)
+        if mask is not None:
+            if out.shape[:2] == image.shape[:2]:
+                out = np.where(mask[..., None] > 0, out, image)   # known pixels bit-identical
+        return out
+
+    def _tiled(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """Fully convolutional models: whole photo, or overlapping tiles keeping each tile's core."""
+        h, w = x.shape[:2]
+        s, t, o = self.info.scale, self.tile, self.overlap
+        if h <= t and w <= t:
+            return self._run(x, mask)
+        out = np.zeros((h * s, w * s, x.shape[2]), np.uint8)
+        for y0 in range(0, h, t):
+            for x0 in range(0, w, t):
+                y1, x1 = min(y0 + t, h), min(x0 + t, w)
+                if mask is not None and not mask[y0:y1, x0:x1].any():
+                    out[y0:y1, x0:x1] = x[y0:y1, x0:x1]           # no hole here: nothing to inpaint
+                    continue
+                wy0, wx0, wy1, wx1 = max(y0 - o, 0), max(x0 - o, 0), min(y1 + o, h), min(x1 + o, w)
+                piece = self._run(x[wy0:wy1, wx0:wx1], None if mask is None else mask[wy0:wy1, wx0:wx1])
+                out[y0 * s:y1 * s, x0 * s:x1 * s] = piece[(y0 - wy0) * s:(y1 - wy0) * s,
+                                                          (x0 - wx0) * s:(x1 - wx0) * s]
+        return out
+
+    def _crops(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Fixed-size inpainters: the crop strategy of the module docstring."""
+        h, w = x.shape[:2]
+        model_side = self.info.size[0]
+        ys, xs = np.nonzero(mask)
+        by0, by1, bx0, bx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        # the window (the centre half of a crop, where it fills) covers the hole's bounding box when the photo
+        # leaves as much context around it; never smaller than half the model's side (no needless upscaling)
+        window = max(model_side // 2, min(max(by1 - by0, bx1 - bx0), min(h, w) // 2))
+        side, quarter = 2 * window, window // 2
+        # reflect-pad so that every crop is centred on its window, also at the photo's border
+        pad = side
+        out = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        unknown = np.pad(mask, pad, mode="reflect")              # reflected holes are unknown to the model too
+        for wy in range(by0, by1, window):
+            for wx in range(bx0, bx1, window):
+                wy1, wx1 = min(wy + window, by1), min(wx + window, bx1)
+                if not mask[wy:wy1, wx:wx1].any():
+                    continue
+                cy, cx = pad + wy - quarter, pad + wx - quarter  # crop [cy, cy + side): window in its centre half
+                crop = out[cy:cy + side, cx:cx + side]
+                small_mask = None
+                if self.info.takes_mask:
+                    small_mask = (_resize((unknown[cy:cy + side, cx:cx + side, None] * 255).astype(np.uint8),
+                                          self.info.size)[..., 0] > 0).astype(np.float32)
+                    if small_mask.all():
+                        raise PredictError("the hole fills a whole crop: no known pixel around it")
+                filled = _resize(self._run(_resize(crop, self.info.size), small_mask), (side, side))
+                region = np.zeros((side, side, 1), bool)
+                region[quarter:quarter + (wy1 - wy), quarter:quarter + (wx1 - wx), 0] = \
+                    mask[wy:wy1, wx:wx1] > 0
+                out[cy:cy + side, cx:cx + side] = np.where(region, filled, crop)
+                unknown[cy:cy + side, cx:cx + side][region[..., 0]] = 0.0   # filled pixels are context now
+        return out[pad:pad + h, pad:pad + w]

@@ -1,0 +1,100 @@
+"""Run a trained model on your own photos: inpaint holes, denoise, super-resolve, at the photo's size.
+
+  python predict.py --saved_model=saved_models/sr_autoencoder/1 --input=photo.png --output_dir=out
+  python predict.py --saved_model=saved_models/free_form_inpaint/1 --input=faces/ --mask=free_form:medium \\
+      --output_dir=out --side_by_side
+  python predict.py --saved_model=saved_models/dcgan_inpaint/1 --input='shots/*.jpg' --mask=mask.png --output_dir=out
+
+Only the SavedModel is needed (`tf.saved_model.load`); its signature and model card say what the model takes.
+Fully convolutional models run at full size (large photos in overlapping tiles), fixed-size inpainters fill the
+hole through crops around it, fixed-size restorers resize the photo (see keras_inpaint/prediction.py). Every
+output is `<output_dir>/<name>.png`; known pixels of an inpainted photo are unchanged. A file that cannot be
+used gets one error line and the others are still written; the exit status is 1 if any file failed.
+"""
+import os
+import sys
+
+from keras_inpaint.startup import quiet_start  # noqa: E402
+
+quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lines
+
+from absl import app, flags, logging  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/sr_autoencoder/1.")
+flags.DEFINE_string("input", None, "An image file, a directory of images, or a quoted glob ('photos/*.jpg').")
+flags.DEFINE_string("output_dir", None, "Where <name>.png outputs are written (created if missing).")
+flags.DEFINE_string("mask", None, "Inpainters: the hole. A mask image of the photo's size (white >= 128 = "
+                    "hole), 'alpha' (the photo's transparent pixels), 'centre' (a centred square of half the "
+                    "shorter side), 'box:x,y,w,h' (pixels), or a generated free-form mask: 'free_form:thin', "
+                    "'free_form:medium', 'free_form:thick' (LaMa's presets) or 'brush' (DeepFill v2's strokes). "
+                    "Restorers with a with_mask signature (denoisers, restoration_gan) then replace only the "
+                    "masked pixels.")
+flags.DEFINE_integer("seed", 0, "Seed of generated masks (file i gets seed (seed, i)).")
+flags.DEFINE_bool("overwrite", False, "Replace existing outputs (default: a file whose output exists fails).")
+flags.DEFINE_bool("save_masked", False, "Also write <name>_masked.png: the input with the hole painted white.")
+flags.DEFINE_bool("side_by_side", False, "Also write <name>_compare.png: input (hole in white) | output.")
+flags.DEFINE_integer("tile", 256, "Fully convolutional models: tile side in input pixels for large photos.")
+flags.DEFINE_integer("overlap", 32, "Context pixels around each tile (only each tile's core is kept).")
+flags.mark_flags_as_required(["saved_model", "input", "output_dir"])
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    import numpy as np
+    from PIL import Image
+
+    import keras
+
+    from keras_inpaint import prediction
+
+    try:
+        predictor = prediction.Predictor(FLAGS.saved_model, tile=FLAGS.tile, overlap=FLAGS.overlap)
+        files = prediction.list_inputs(FLAGS.input)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f"error: {e}")
+    info = predictor.info
+    if info.kind == "inpaint" and FLAGS.mask is None:
+        sys.exit(f"error: {info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h, "
+                 "free_form:thin|medium|thick or brush)")
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    how = ("at full size" + (f", in {predictor.tile}-pixel tiles when larger" if info.size is None else "")
+           if info.size is None else
+           f"through {info.size[0]}x{info.size[1]} crops around the hole" if info.kind == "inpaint" else
+           f"resized to {info.size[0]}x{info.size[1]} and back (the model's fixed input size)")
+    print(f"{info.id}: {len(files)} image(s), {how}.")
+    failed = 0
+    bar = keras.utils.Progbar(len(files), unit_name="image") if sys.stdout.isatty() else None
+    for i, path in enumerate(files):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        out_path = os.path.join(FLAGS.output_dir, stem + ".png")
+        try:
+            if os.path.exists(out_path) and not FLAGS.overwrite:
+                raise prediction.PredictError(f"{path}: {out_path} exists (pass --overwrite to replace it)")
+            image, alpha = prediction.read_image(path)
+            mask = prediction.parse_mask(FLAGS.mask, path, image, alpha, (FLAGS.seed, i))
+            out = predictor.predict(image, mask)
+            Image.fromarray(out).save(out_path)
+            if FLAGS.save_masked or FLAGS.side_by_side:
+                shown = image if mask is None else np.where(mask[..., None] > 0, 255, image).astype(np.uint8)
+                if FLAGS.save_masked:
+                    Image.fromarray(shown).save(os.path.join(FLAGS.output_dir, stem + "_masked.png"))
+                if FLAGS.side_by_side:
+                    left = Image.fromarray(shown).resize((out.shape[1], out.shape[0]), Image.NEAREST)
+                    Image.fromarray(np.concatenate([np.asarray(left), out], axis=1)).save(
+                        os.path.join(FLAGS.output_dir, stem + "_compare.png"))
+            if bar is None:
+                print(f"  {path} -> {out_path} ({out.shape[1]}x{out.shape[0]})", flush=True)
+        except (prediction.PredictError, OSError) as e:
+            failed += 1
+            print(f"error: {e}", file=sys.stderr, flush=True)
+        if bar is not None:
+            bar.update(i + 1)
+    print(f"Wrote {len(files) - failed} of {len(files)} to {FLAGS.output_dir}" + (f"; {failed} failed" if failed
+                                                                                   else "."))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    app.run(main)
