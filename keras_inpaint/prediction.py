@@ -12,11 +12,12 @@ photo of another size is handled depends on the kind of model:
     pass, up to the network's receptive field beyond `overlap`). Tiles of an inpainter with no hole pixel are
     copied unchanged. Peak memory then depends on the tile size, not on the photo size.
   * fixed-size inpainters (`context_encoder` 32x32, `dcgan_inpaint` and the z-search inpainters 64x64): the
-    crop strategy of IOPaint ("crop"): the hole's bounding box is covered by windows of half the crop side;
-    for each window that holds hole pixels, a square crop of side S = max(model side, 2 x window) centred on
-    the window (shifted to stay inside the photo) is resized to the model's size (bicubic, antialiased), the
-    model fills it, the result is resized back to S x S and only the hole pixels of the window are pasted into
-    the photo. Windows are filled in order, so later crops see earlier fills as context. A model without a
+    crop strategy of IOPaint ("crop"): the hole's bounding box is covered by square windows of side
+    W = max(model side / 2, min(the box's longer side, half the photo's shorter side)); for each window that
+    holds hole pixels, the square crop of side 2W with the window as its centre half (the photo reflect-padded
+    where a crop passes its border) is resized to the model's size (bicubic, antialiased), the model fills it
+    (every hole pixel of the crop marked unknown), the result is resized back to 2W x 2W and only the hole
+    pixels of the window are pasted into the photo. Windows are filled in order, so later crops see earlier fills as context. A model without a
     mask input (`context_encoder`) fills its centre square, which is the window.
   * fixed-size restorers (the denoising autoencoders, `restoration_gan`): the whole photo is resized to the
     model's size (bicubic, antialiased), restored, and resized back to the photo's size; with a mask, only the
