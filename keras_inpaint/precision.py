@@ -63,13 +63,17 @@ def current() -> str:
 
 
 def native_bfloat16() -> bool:
-    """True where bfloat16 runs on hardware units: a GPU or TPU is visible, or the CPU has AMX-BF16 or
-    AVX-512-BF16 (`cpu_isa`). Elsewhere (e.g. AVX2-only CPUs) bfloat16 is emulated and slower than float32."""
+    """True where mixed_bfloat16 is the faster policy for the models that prefer it: a GPU or TPU is visible,
+    or the CPU has AMX-BF16 tiles (`amx_bf16` in /proc/cpuinfo; oneDNN's avx512_core_amx kernels, 2.9x on a
+    64-channel conv stack). AVX-512-BF16 without AMX (e.g. AMD Zen 4) only adds bfloat16 dot products: measured
+    there with `benchmarks/throughput.py` (issue 12), mixed_bfloat16 / float32 training speed was 1.38x for
+    dcgan_inpaint, 1.21x free_form_inpaint, 1.01x denoising_ae_mnist and 0.93x sr_autoencoder, so it counts
+    as not native. AVX2-only CPUs emulate bfloat16 (slower than float32)."""
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"):
         return True
-    return "BF16" in cpu_isa() and "no BF16" not in cpu_isa()
+    return "amx_bf16" in _cpu_flags()
 
 
 def default_for(preferred: str) -> str:
@@ -87,15 +91,21 @@ def default_for(preferred: str) -> str:
     return preferred
 
 
-def cpu_isa() -> str:
-    """The best oneDNN instruction set this CPU offers for bfloat16 convolutions, read from /proc/cpuinfo:
-    'avx512_core_amx (AMX-BF16)', 'avx512_core_bf16', 'avx512_core', 'avx2' or 'unknown'. It explains the
-    float32 / mixed_bfloat16 ratio a benchmark measures (without BF16 units bfloat16 is emulated and slower)."""
+def _cpu_flags() -> set[str]:
+    """The CPU feature flags of /proc/cpuinfo (empty where it cannot be read, e.g. not Linux)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = set(re.search(r"^flags\s*:(.*)$", f.read(), re.M).group(1).split())
+            return set(re.search(r"^flags\s*:(.*)$", f.read(), re.M).group(1).split())
     except (OSError, AttributeError):
-        return "unknown"
+        return set()
+
+
+def cpu_isa() -> str:
+    """The best oneDNN instruction set this CPU offers for bfloat16 convolutions, read from /proc/cpuinfo:
+    'avx512_core_amx (AMX-BF16)', 'avx512_core_bf16', 'avx512_core (no BF16)', 'avx2 (no BF16)' or 'unknown'.
+    It explains the float32 / mixed_bfloat16 ratio a benchmark measures (without BF16 units bfloat16 is
+    emulated and slower)."""
+    flags = _cpu_flags()
     if "amx_bf16" in flags:
         return "avx512_core_amx (AMX-BF16)"
     if "avx512_bf16" in flags:
