@@ -44,7 +44,8 @@ def main(argv):
     try:
         results = evaluation.evaluate_saved_model(
             FLAGS.saved_model, FLAGS.dataset, FLAGS.split, data_dir=FLAGS.data_dir, task_options=options,
-            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples)
+            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples,
+            progress=sys.stdout.isatty())
     except (data.DatasetError, FileNotFoundError, ValueError) as e:
         sys.exit(f"error: {e}")
     if FLAGS.output:

@@ -27,7 +27,10 @@ flags.DEFINE_string("dataset", None, "tfds name (e.g. cifar10, mnist, celeb_a) o
                     "JPEG/PNG images (split ~90/10 train/test by file-name hash). Default: the model's paper dataset.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR, else "
                     "~/tensorflow_datasets), e.g. ../shared/data/tensorflow_datasets.")
-flags.DEFINE_bool("download", False, "Let tfds download a dataset that is not prepared in --data_dir.")
+flags.DEFINE_bool("download", True, "Let tfds download and prepare a tfds dataset that is not in --data_dir on "
+                  "first use (needs the network; the output says so). --no_download (or --nodownload): never "
+                  "download, stop with a clear error instead (offline machines).")
+flags.DEFINE_bool("no_download", False, "Never download a dataset: same as --nodownload.")
 flags.DEFINE_string("output_dir", None, "Run directory (default runs/<model>-<dataset>): config.json, logs/ "
                     "(TensorBoard), checkpoints/ (resume), metrics.json, grid.png.")
 flags.DEFINE_integer("steps", None, "Training iterations (mini-batches). Default: the paper's schedule.")
@@ -35,6 +38,9 @@ flags.DEFINE_integer("batch_size", None, "Global batch size. Default: the paper'
 flags.DEFINE_float("learning_rate", None, "Adam learning rate. Default: the paper's.")
 flags.DEFINE_integer("seed", 0, "Seed for initialisation, data order and corruptions.")
 flags.DEFINE_integer("max_examples", None, "Use only the first N training images (quick runs).")
+flags.DEFINE_integer("test_examples", None, "Score only the first N test images in the final evaluation (quick "
+                     "runs). Default: the whole test split, the papers' protocol; lsgan/dcgan runs shorter than "
+                     "the schedule (or with --max_examples) score 64, since each image costs a z-search.")
 flags.DEFINE_integer("val_examples", 1000, "Test images scored at each epoch end (val_psnr, val_ssim, ...).")
 flags.DEFINE_integer("steps_per_epoch", 1000, "Iterations per Keras epoch: the interval of validation, image "
                      "grid and checkpoint.")
@@ -106,8 +112,9 @@ def main(argv):
     config = run.RunConfig(
         model=FLAGS.model, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
         steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
-        max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, steps_per_epoch=FLAGS.steps_per_epoch,
-        steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download,
+        max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, test_examples=FLAGS.test_examples,
+        steps_per_epoch=FLAGS.steps_per_epoch,
+        steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download and not FLAGS.no_download,
         precision=FLAGS.precision,
         export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},

@@ -4,6 +4,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py                                  # context_encoder, float32 and mixed_bfloat16
   python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=both
   python benchmarks/throughput.py --models=all --precision=float32,mixed_bfloat16 --steps_per_execution=20
+  python benchmarks/throughput.py --models=all --quick_runs     # wall time of each model's 10-step smoke run
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -161,6 +162,9 @@ def main():
     p.add_argument("--latent_iterations", default="10,100",
                    help="lsgan/dcgan: z-search iteration counts at which the inpainter's images/s is timed")
     p.add_argument("--json", action="store_true", help="also print one JSON line per configuration")
+    p.add_argument("--quick_runs", action="store_true",
+                   help="instead of throughput: time `train.py --model=ID --steps=10 --max_examples=512` (training, "
+                        "validation, test evaluation and export; issue 15's bound: under 3 minutes each)")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
 
@@ -176,6 +180,8 @@ def main():
     from keras_inpaint import precision, registry
 
     models = sorted(registry.REGISTRY) if args.models == "all" else args.models.split(",")
+    if args.quick_runs:
+        return quick_runs(models, args.data_dir, args.dataset)
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
     policies = [precision.check(p) for p in args.precision.split(",")]
     print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; steps_per_execution "
@@ -221,6 +227,30 @@ def main():
         for r in latent:
             per = ", ".join(f"{n} it.: {v:.2f} img/s" for n, v in r["inpainter_images_per_s"].items())
             print(f"{r['model']:<22} batch {min(r['batch_size'], 16)}: {per}")
+
+
+def quick_runs(models, data_dir: str, dataset: str | None) -> None:
+    """Prints the wall time of a smoke run of each model, as a new user types it, in a fresh process and a
+    temporary run/export directory (real data: the model's default dataset; Fashion-MNIST, which has no
+    offline copy, falls back to MNIST)."""
+    import tempfile
+
+    from keras_inpaint import registry
+
+    print(f"{'model':<22} {'quick run s':>11}  command: train.py --model=ID --steps=10 --max_examples=512")
+    for m in models:
+        spec = registry.get(m)
+        ds = dataset or ("mnist" if spec.default_dataset == "fashion_mnist" else None)
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, os.path.join(ROOT, "train.py"), f"--model={m}", "--steps=10", "--max_examples=512",
+                   f"--data_dir={data_dir}", f"--output_dir={tmp}/run", f"--export_dir={tmp}/export"]
+            if ds:
+                cmd.append(f"--dataset={ds}")
+            start = time.perf_counter()
+            r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+        status = "" if r.returncode == 0 else f"  FAILED: {r.stderr.strip().splitlines()[-1:]}"
+        print(f"{m:<22} {wall:>11.0f}{status}", flush=True)
 
 
 def _dg(r: dict) -> str:

@@ -181,8 +181,17 @@ def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) ->
             raise DatasetError(
                 f"Dataset {name!r} is not prepared in {where} (looked for {builder.data_dir}). Point --data_dir "
                 f"(or TFDS_DATA_DIR) at a tensorflow-datasets directory that holds it, e.g. "
-                f"--data_dir=../shared/data/tensorflow_datasets, or pass --download to let tfds fetch it.")
-        builder.download_and_prepare()
+                f"--data_dir=../shared/data/tensorflow_datasets, or let tfds download it (train.py does unless "
+                f"--no_download is given).")
+        print(f"Dataset {name!r} is not prepared in {where}: tfds downloads and prepares it into "
+              f"{builder.data_dir} now (first use only; --no_download refuses).", flush=True)
+        try:
+            builder.download_and_prepare()
+        except Exception as e:  # no network, proxy, disk full: tfds raises many types
+            raise DatasetError(
+                f"Could not download dataset {name!r} into {builder.data_dir} ({type(e).__name__}: "
+                f"{str(e)[:300]}). Offline? Point --data_dir (or TFDS_DATA_DIR) at a tensorflow-datasets "
+                f"directory that holds it, e.g. --data_dir=../shared/data/tensorflow_datasets.") from None
     splits = builder.info.splits
     if split == "test" and "test" not in splits:
         split = "validation" if "validation" in splits else "train[90%:]"
@@ -204,9 +213,11 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
       channels: 1 (grayscale) or 3 (RGB); images are converted.
       data_dir: tfds data directory (else $TFDS_DATA_DIR, else tfds' default). Ignored for folders.
       max_examples: keep only the first N images (quick runs).
-      download: allow tfds to download and prepare a missing dataset (never done in tests/CI).
+      download: allow tfds to download and prepare a missing dataset (train.py's default; never done in
+        tests/CI, whose data is prepared). A failed download is a DatasetError naming the dataset.
     Raises:
-      DatasetError: unknown dataset, not prepared and `download` is False, or empty/missing folder.
+      DatasetError: unknown dataset, not prepared and `download` is False (or the download failed), or
+        empty/missing folder.
     Unreadable files in a folder are skipped with a logged warning instead of stopping the job.
     """
     if dataset.startswith(FOLDER_PREFIX):

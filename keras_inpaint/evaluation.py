@@ -9,8 +9,12 @@ import tensorflow as tf
 from keras_inpaint import corruptions, data, exporting, registry
 
 
-def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> dict[str, float]:
+def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, progress: bool = False
+             ) -> dict[str, float]:
     """Averages `task.evaluate_batch` over every image of `images` (uint8 `[H, W, C]` elements).
+
+    `progress=True` shows a bar of the images scored (`keras.utils.Progbar`: count, images/s and ETA when the
+    dataset's size is known); callers pass `sys.stdout.isatty()` so log files get no bar (issue 15).
 
     Returns:
       {metric: mean over images} for the model and the task's baseline (keys prefixed `baseline_`), plus
@@ -24,6 +28,12 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> d
     sums: dict[str, float] = {}
     bins: dict[int, dict[str, float]] = {}
     count = 0
+    bar = None
+    if progress:
+        import keras
+
+        size = int(images.cardinality())
+        bar = keras.utils.Progbar(size if size > 0 else None, unit_name="image", stateless_metrics=())
     for batch in images.batch(batch_size).prefetch(tf.data.AUTOTUNE):
         values = step(batch)
         for k, v in values.items():
@@ -36,6 +46,10 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256) -> d
                 for k, v in values.items():
                     row[k] = row.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64)[index == b]))
         count += int(batch.shape[0])
+        if bar is not None:
+            bar.update(count)
+    if bar is not None and bar.target is None:
+        bar.update(count, finalize=True)
     if count == 0:
         raise ValueError("evaluation set is empty")
     out = {k: v / count for k, v in sums.items()}
@@ -53,7 +67,7 @@ def _bin_name(index: int) -> str:
 
 def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "test", *, data_dir: str | None = None,
                          task_options: dict | None = None, benchmarks=None, max_examples: int | None = None,
-                         verbose: bool = True) -> dict:
+                         verbose: bool = True, progress: bool = False) -> dict:
     """Scores an export (`saved_models/<model>/<N>`) with the protocol of a run's own test evaluation.
 
     The SavedModel is loaded with `tf.saved_model.load` alone (no checkpoint, no run directory); its model
@@ -71,6 +85,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
       benchmarks: folders of whole images scored at full size (any-size models only; sr_autoencoder: Set5,
         Set14); None = none.
       max_examples: score only the first N images.
+      verbose: print the table(s). progress: show a progress bar of the images scored (a terminal).
     Returns:
       {metric: mean} for the model and the baseline (`baseline_` keys), `num_images`, `dataset`, `split`,
       `saved_model`, and `benchmarks: {folder: metrics}` when given.
@@ -87,7 +102,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     dataset = dataset or card["dataset"]
     images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
                               data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples)
-    results = evaluate(task, network, images)
+    results = evaluate(task, network, images, progress=progress)
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})
     tables = [format_table(results, task, title=f"{spec.id} ({path}) on {dataset} {split} split")]

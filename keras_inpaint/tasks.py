@@ -7,6 +7,8 @@ conversion to the model's value range happens through `keras_inpaint.data`.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import tensorflow as tf
 
@@ -752,6 +754,22 @@ class UnconditionalGeneration:
             raise ValueError(f"context_weighting must be 'importance' or 'binary', got {options['weighting']!r}")
         if int(options["iterations"]) < 0 or self.eval_iterations < 0:
             raise ValueError("iterations and eval_iterations must be >= 0")
+
+    # Per-epoch validation budget (issue 15): the search costs `eval_iterations` generator passes per image, so
+    # validating 1,000 (or a folder's 347) test images at 100 steps made a 10-step smoke run take 15 minutes.
+    VALIDATION_IMAGES = 32
+    VALIDATION_ITERATIONS = 20
+    # A run shorter than the schedule (or on --max_examples) scores only this many test images at the end unless
+    # --test_examples says otherwise (`RunConfig.resolved`); the paper-scale run scores the whole split.
+    quick_run_test_images = 64
+
+    def validation_view(self, val_examples: int) -> tuple["LatentInpainting", int]:
+        """The task and image count of the per-epoch validation (`val_*` metrics, grid): a copy of this task
+        whose search runs at most `VALIDATION_ITERATIONS` steps, on at most `VALIDATION_IMAGES` of the
+        `val_examples` test images. The final test evaluation keeps `eval_iterations` on the whole split."""
+        view = copy.copy(self)
+        view.eval_iterations = min(self.eval_iterations, self.VALIDATION_ITERATIONS)
+        return view, min(int(val_examples), self.VALIDATION_IMAGES)
 
     def inpainter(self, network, refiner=None):
         """A `latent_inpainting.LatentInpainter` over the prior `network` with this task's settings (and an

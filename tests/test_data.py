@@ -146,3 +146,26 @@ def test_celeb_a_tfds_path_with_mock_data():
     assert len(train) == 6 and len(test) == 6
     assert {im.shape for im in train} == {(64, 64, 3)} and {im.shape for im in test} == {(128, 128, 3)}
     assert train[0].dtype == np.uint8
+
+
+def test_a_failed_download_is_a_clear_dataset_error(tmp_path, monkeypatch, capsys):
+    """train.py lets tfds download a missing dataset (issue 15); offline, the download fails, and that is one
+    DatasetError naming the dataset and how to point at prepared data (the network is simulated away here)."""
+    import tensorflow_datasets as tfds
+
+    real_builder = tfds.builder
+
+    def offline_builder(name, **kwargs):
+        builder = real_builder(name, **kwargs)
+
+        def no_network(*args, **kw):
+            raise ConnectionError("Failed to resolve 'storage.googleapis.com'")
+        builder.download_and_prepare = no_network
+        return builder
+
+    monkeypatch.setattr(tfds, "builder", offline_builder)
+    with pytest.raises(data.DatasetError, match=r"Could not download dataset 'mnist'.*ConnectionError.*--data_dir"):
+        data.load_images("mnist", "train", (28, 28), 1, data_dir=str(tmp_path), download=True)
+    assert "tfds downloads and prepares it" in capsys.readouterr().out     # said before trying
+    with pytest.raises(data.DatasetError, match=r"not prepared in .*--no_download"):
+        data.load_images("mnist", "train", (28, 28), 1, data_dir=str(tmp_path), download=False)

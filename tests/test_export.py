@@ -154,7 +154,7 @@ def test_evaluate_saved_model_denoiser_noise_levels(tmp_path, tfds_dir):
     _assert_same_scores(ours, result["metrics"])
 
 
-def test_evaluate_cli_scores_an_export_and_writes_json(trained, tmp_path, tfds_dir):
+def test_evaluate_cli_scores_an_export_and_writes_json(trained, tmp_path, tfds_dir, capsys):
     result, _, _ = trained
     out = tmp_path / "scores.json"
     env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)
@@ -167,6 +167,12 @@ def test_evaluate_cli_scores_an_export_and_writes_json(trained, tmp_path, tfds_d
     same = evaluation.evaluate_saved_model(result["export_path"], "cifar10", data_dir=tfds_dir, max_examples=64,
                                            verbose=False)
     assert scores["num_images"] == 64 and abs(scores["psnr"] - same["psnr"]) < 1e-6
+    assert "/image" not in r.stdout                     # no progress bar in a log file (stdout is not a terminal)
+    capsys.readouterr()
+    evaluation.evaluate_saved_model(result["export_path"], "cifar10", data_dir=tfds_dir, max_examples=64,
+                                    verbose=False, progress=True)
+    bar = capsys.readouterr().out
+    assert "64/" in bar and "/image" in bar               # the bar evaluate.py shows on a terminal (issue 15)
     bad = subprocess.run([sys.executable, "evaluate.py", f"--saved_model={tmp_path}"], cwd=ROOT,
                          capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr

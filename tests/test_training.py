@@ -109,7 +109,8 @@ def test_cli_help_unknown_model_and_evaluate_only(tmp_path, tfds_dir):
 
 def test_missing_dataset_is_a_clear_cli_error(tmp_path):
     r = subprocess.run([sys.executable, "train.py", "--model=context_encoder", f"--data_dir={tmp_path}",
-                        f"--output_dir={tmp_path / 'r'}"], cwd=ROOT, capture_output=True, text=True,
+                        "--no_download", f"--output_dir={tmp_path / 'r'}"], cwd=ROOT, capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items() if k != "TFDS_DATA_DIR"})
     assert r.returncode != 0
     assert "error: Dataset 'cifar10' is not prepared" in r.stderr and "Traceback" not in r.stderr
+    assert "--no_download" in r.stderr            # says how it would download (train.py's default online)

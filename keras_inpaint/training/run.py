@@ -45,6 +45,7 @@ class RunConfig:
     seed: int = 0
     max_examples: int | None = None
     val_examples: int = 1000
+    test_examples: int | None = None       # score only the first N test images (quick runs); None = the whole split
     steps_per_epoch: int = 1000
     steps_per_execution: int = 1
     jit_compile: bool = False
@@ -73,6 +74,11 @@ class RunConfig:
         c.trainer_options = {k: v for k, v in (c.trainer_options or {}).items() if v is not None}
         task = spec.task(**c.task_options)               # fail now, not after loading data, on a bad option
         spec.resolve_trainer_options(c.trainer_options)
+        quick = c.steps < spec.steps or c.max_examples is not None
+        if c.test_examples is None and quick and getattr(task, "quick_run_test_images", None):
+            c.test_examples = task.quick_run_test_images  # z-search models: a smoke run's test stays quick (issue 15)
+        if c.test_examples is not None and c.test_examples <= 0:
+            raise ValueError(f"test_examples must be positive, got {c.test_examples}")
         if c.benchmarks is None:                         # the model's defaults, where this checkout has them
             c.benchmarks = [b for b in spec.benchmarks if os.path.isdir(b)]
         else:
@@ -251,7 +257,12 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
     # Data: seed offset by the completed epochs so a resumed run does not replay the first batches.
     train_images = _images(config, "train", config.max_examples)
     train_ds = data.training_pipeline(train_images, config.batch_size, task.make_pair, seed=config.seed + done)
-    val_images = _first_images(_images(config, "test", config.val_examples), config.val_examples)
+    val_task, val_examples = task, config.val_examples
+    if hasattr(task, "validation_view"):   # z-search tasks: a cheaper per-epoch validation (issue 15)
+        val_task, val_examples = task.validation_view(config.val_examples)
+        print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
+              f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
+    val_images = _first_images(_images(config, "test", val_examples), val_examples)
     val_ds = tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair)
 
     log_dir = os.path.join(config.output_dir, "logs")
@@ -260,7 +271,7 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
         # can corrupt; BackupAndRestore then falls back to it.
         keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False,
                                          double_checkpoint=True),
-        *_logging_callbacks(task, network, val_images, log_dir, config.output_dir),
+        *_logging_callbacks(val_task, network, val_images, log_dir, config.output_dir),
         keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
         *extra_callbacks,
     ]
@@ -299,7 +310,8 @@ def _logging_callbacks(task, network, val_images, log_dir, run_dir):
 
 
 def evaluate(config: RunConfig, model: keras.Model | None = None, verbose: bool = True) -> dict:
-    """Scores the run's model and the task's baseline on the whole test split (SPEC §3), then on each folder of
+    """Scores the run's model and the task's baseline on the test split (SPEC §3; the whole split unless
+    `config.test_examples` bounds it, with a bar of the images scored on a terminal), then on each folder of
     `config.benchmarks` at full image size (batch 1; results under `"benchmarks": {folder name: metrics}`).
 
     Writes `<output_dir>/metrics.json` and TensorBoard scalars under `logs/test`, prints the table, and
@@ -314,7 +326,11 @@ def _evaluate(config: RunConfig, model: keras.Model | None, verbose: bool) -> di
     task = config.task()
     model = model or load_trained_model(config)
     network = inference_network(model)
-    results = evaluation.evaluate(task, network, _images(config, "test"))
+    if config.test_examples is not None and verbose:
+        print(f"Test evaluation on the first {config.test_examples} test images (--test_examples; the whole split "
+              f"unless bounded, or for z-search models in a run shorter than the schedule).", flush=True)
+    results = evaluation.evaluate(task, network, _images(config, "test", config.test_examples),
+                                  progress=verbose and sys.stdout.isatty())
     results["precision"] = config.precision
     results["steps"] = trained_steps(model)
     results["dataset"] = config.dataset
