@@ -50,6 +50,8 @@ flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16", "mixed_float1
                   "fast on CPUs with AVX-512-BF16/AMX and on TPUs) or mixed_float16 (GPUs; loss scaling on). "
                   "Default: the model's measured choice (see the README's precision table); a mixed_bfloat16 "
                   "default falls back to float32 on CPUs without BF16 units, where bfloat16 is emulated and slower.")
+flags.DEFINE_bool("deterministic", False, "Deterministic ops (tf.config.experimental.enable_op_determinism) with "
+                  "--seed: two runs of the same command give identical weights (slower).")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
 flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split "
                   "(sr_autoencoder default: ../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 where "
@@ -114,7 +116,8 @@ def main(argv):
         steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
         max_examples=FLAGS.max_examples, val_examples=FLAGS.val_examples, test_examples=FLAGS.test_examples,
         steps_per_epoch=FLAGS.steps_per_epoch,
-        steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile, download=FLAGS.download and not FLAGS.no_download,
+        steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile,
+        deterministic=FLAGS.deterministic, download=FLAGS.download and not FLAGS.no_download,
         precision=FLAGS.precision,
         export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},

@@ -87,3 +87,41 @@ def test_ctrl_c_prints_where_the_run_resumes(tmp_path, tfds_dir):
     assert p.returncode != 0
     assert "interrupted:" in err and "re-run the same command to resume from there" in err, err[-2000:]
     assert "Traceback" not in err
+
+
+def test_deterministic_runs_give_identical_weights(tmp_path, tfds_dir):
+    """--deterministic (issue 14): two runs of the same command, each in its own process, end with bit-identical
+    weights; and the flag is what turns op determinism on (recorded in config.json)."""
+    def weights(name):
+        out = tmp_path / name
+        r = subprocess.run([sys.executable, "train.py", "--model=context_encoder", "--deterministic", "--steps=3",
+                            "--batch_size=16", "--max_examples=64", "--val_examples=16", "--test_examples=16",
+                            f"--data_dir={tfds_dir}", f"--output_dir={out}", "--export_dir="],
+                           cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+        with open(out / "config.json") as f:
+            assert json.load(f)["config"]["deterministic"] is True
+        with h5py.File(out / "checkpoints" / "latest.weights.h5", "r") as f:
+            arrays = []
+            f.visititems(lambda k, v: arrays.append((k, v[()])) if isinstance(v, h5py.Dataset) else None)
+        return arrays
+
+    import h5py
+
+    first, second = weights("a"), weights("b")
+    assert [k for k, _ in first] == [k for k, _ in second] and len(first) > 10
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(first, second))
+
+
+def test_deterministic_flag_turns_op_determinism_on_and_only_then(tmp_path, tfds_dir, monkeypatch):
+    """On this CPU two float32 runs happen to agree even without it, so the identical-weights test above alone
+    could not fail: this one checks that `--deterministic` is what calls enable_op_determinism."""
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(1))
+    for flag in (False, True):
+        run.train(run.RunConfig(model="context_encoder", deterministic=flag, steps=1, batch_size=8, max_examples=16,
+                                val_examples=8, test_examples=8, data_dir=tfds_dir,
+                                output_dir=str(tmp_path / str(flag)), export_dir=None), verbose=0)
+        assert len(calls) == int(flag)

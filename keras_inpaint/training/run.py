@@ -49,6 +49,7 @@ class RunConfig:
     steps_per_epoch: int = 1000
     steps_per_execution: int = 1
     jit_compile: bool = False
+    deterministic: bool = False            # tf.config.experimental.enable_op_determinism() (issue 14)
     download: bool = False
     export_dir: str | None = "saved_models"
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
@@ -243,6 +244,10 @@ def _train(config: RunConfig, extra_callbacks, verbose) -> dict:
     spec = registry.get(config.model)
     task = config.task()
     keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        # Every op (tf.data included) runs its deterministic kernel: the same seed gives the same weights,
+        # run after run, at some cost in speed. It holds for the rest of the process.
+        tf.config.experimental.enable_op_determinism()
     write_config(config)
     done, _ = resume_point(config)
     if done:
