@@ -335,7 +335,7 @@ register(ModelSpec(
     batch_size=32,                   # proposal
     learning_rate=2e-4,              # pix2pix: Adam 2e-4, beta_1 0.5 (both networks)
     beta_1=0.5,
-    steps=1_400,                     # proposal: ~15 epochs of the folder's 2,980 training faces at batch 32 (CPU budget)
+    steps=6_000,                     # proposal: ~64 epochs of the folder's 2,980 training faces at batch 32
     params=free_form.GENERATOR_PARAMS,                  # 1,131,711 (computed)
     discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (computed)
 ))
