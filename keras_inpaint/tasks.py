@@ -763,7 +763,7 @@ class UnconditionalGeneration:
     # --test_examples says otherwise (`RunConfig.resolved`); the paper-scale run scores the whole split.
     quick_run_test_images = 64
 
-    def validation_view(self, val_examples: int) -> tuple["LatentInpainting", int]:
+    def validation_view(self, val_examples: int) -> tuple["UnconditionalGeneration", int]:
         """The task and image count of the per-epoch validation (`val_*` metrics, grid): a copy of this task
         whose search runs at most `VALIDATION_ITERATIONS` steps, on at most `VALIDATION_IMAGES` of the
         `val_examples` test images. The final test evaluation keeps `eval_iterations` on the whole split."""
