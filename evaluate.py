@@ -9,7 +9,6 @@ card (`assets/model_card.json`) says which model it is; the corruptions, seeds, 
 baselines (mean colour / noisy or corrupted input / bicubic) are those of `python train.py --evaluate_only`.
 """
 import json
-import os
 import sys
 
 from keras_inpaint.startup import quiet_start  # noqa: E402

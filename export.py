@@ -5,7 +5,6 @@
 
 The SavedModel loads with `tf.saved_model.load(path)` alone; `serving_default` takes uint8 `images`.
 """
-import os
 import sys
 
 from keras_inpaint.startup import quiet_start  # noqa: E402

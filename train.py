@@ -8,7 +8,6 @@ Every default (dataset, batch size, learning rate, number of steps) is the paper
 each flag overrides it. Re-running the same command resumes from the last checkpoint. Run `--helpfull` for
 every flag.
 """
-import os
 import sys
 
 from keras_inpaint.startup import quiet_start  # noqa: E402
@@ -123,20 +122,24 @@ def main(argv):
         export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
         trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})
+    resolved = None
     try:
+        resolved = run.resolve(config)   # the one resolution of this run: train, evaluate and export share it
         if FLAGS.evaluate_only:
-            run.evaluate(config)
+            run.evaluate(resolved)
         else:
-            result = run.train(config)
+            result = run.train(resolved)
             print(f"Run directory: {result['run_dir']}")
             if result["export_path"]:
                 print(f"SavedModel: {result['export_path']}")
     except (data.DatasetError, FileNotFoundError, ValueError, TrainingDiverged) as e:
         sys.exit(f"error: {e}")
     except KeyboardInterrupt:
-        resolved = config.resolved()
-        epoch, step = run.resume_point(resolved)
-        sys.exit(f"\ninterrupted: {resolved.output_dir} keeps epoch {epoch}/{resolved.epochs} (step {step}); "
+        if resolved is None:
+            sys.exit("\ninterrupted before training started")
+        c = resolved.config
+        epoch, step = run.resume_point(c)
+        sys.exit(f"\ninterrupted: {c.output_dir} keeps epoch {epoch}/{c.epochs} (step {step}); "
                  "re-run the same command to resume from there.")
 
 

@@ -5,6 +5,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=context_encoder --steps=300 --jit=both
   python benchmarks/throughput.py --models=all --precision=float32,mixed_bfloat16 --steps_per_execution=20
   python benchmarks/throughput.py --models=all --quick_runs     # wall time of each model's 10-step smoke run
+  python benchmarks/throughput.py --models=all --parity --precision=float32,mixed_bfloat16   # fidelity parity
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -30,6 +31,15 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
+# The models' default datasets that have no offline copy in ../shared/data, and the stand-in of the same shape
+# the benchmark uses instead (CelebA: the shared aligned CelebA faces; Fashion-MNIST: MNIST, 28x28x1).
+OFFLINE_STAND_INS = {"celeb_a": "folder:" + os.path.join(ROOT, "..", "shared", "data", "faces", "celeba_img_align"),
+                     "fashion_mnist": "mnist"}
+
+
+def offline_dataset(default_dataset: str) -> str:
+    """The dataset the benchmark reads for a model whose default is `default_dataset` (see OFFLINE_STAND_INS)."""
+    return OFFLINE_STAND_INS.get(default_dataset, default_dataset)
 
 
 def _seconds_per_step(model, ds, steps: int, warm: int) -> float:
@@ -55,14 +65,15 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
              dataset, policy, breakdown) -> dict:
     import tensorflow as tf
 
-    from keras_inpaint import data, registry
+    from keras_inpaint import data
     from keras_inpaint.training import run
 
-    spec = registry.get(model_id)
-    config = run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
-                           jit_compile=jit, precision=policy,
-                           steps_per_execution=steps_per_execution).resolved()
-    task = spec.make_task()
+    from keras_inpaint import registry
+
+    dataset = dataset or offline_dataset(registry.get(model_id).default_dataset)
+    resolved = run.resolve(run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
+                                         jit_compile=jit, precision=policy, steps_per_execution=steps_per_execution))
+    config, spec, task = resolved.config, resolved.spec, resolved.task
     images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
                               data_dir=config.data_dir, crop=spec.crop)
     pipeline = data.training_pipeline(images, config.batch_size, task.make_pair, seed=0)
@@ -85,7 +96,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
     step_ips = config.batch_size / _seconds_per_step(model, ds, steps, warm)
 
     result = {}
-    if spec.build_trainer is not None and breakdown:
+    if spec.adversarial is not None and breakdown:
         # D/G breakdown from public options only: time a step with 1 and with 2 discriminator updates.
         times = {}
         for d in (1, 2):
@@ -96,7 +107,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
                        "d_steps": spec.resolve_trainer_options(config.trainer_options).get("d_steps", 1)})
 
     test_batch = next(iter(images.batch(min(config.batch_size, 16))))
-    if hasattr(task, "inpainter"):
+    if task.latent_search:
         # z -> image priors: the exported inference is the latent (z) search; its cost grows with the
         # iteration count, so time the inpainter (centre hole, whole batch at once) at each count.
         inpainter = task.inpainter(run.inference_network(model))
@@ -114,7 +125,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
 
     # Inference through the export signature body (uint8 in, uint8 out, paste-back included).
     serve = tf.function(lambda x: task.serving_signatures()["serving_default"][0](
-        run.inference_network(model), *([x] + ([task.mask(x)] if getattr(task, "accepts_mask", False) else []))))
+        run.inference_network(model), *([x] + ([task.mask(x)] if task.takes_mask else []))))
     out = serve(test_batch)["images"]
     start = time.perf_counter()
     for _ in range(10):
@@ -156,8 +167,9 @@ def main():
     p.add_argument("--batch_size", type=int, default=None, help="default: each model's paper batch size")
     p.add_argument("--steps_per_execution", type=int, default=1)
     p.add_argument("--pipeline_batches", type=int, default=500, help="timed input-pipeline batches")
-    p.add_argument("--dataset", default=None, help="override every model's dataset (e.g. mnist for "
-                   "denoising_ae_fashion, whose Fashion-MNIST is not in ../shared/data; same 28x28x1 shape)")
+    p.add_argument("--dataset", default=None, help="override every model's dataset (default: "
+                   "the model's own, or its offline stand-in: CelebA -> ../shared/data/faces/celeba_img_align, "
+                   "Fashion-MNIST -> MNIST)")
     p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", DEFAULT_DATA_DIR))
     p.add_argument("--latent_iterations", default="10,100",
                    help="lsgan/dcgan: z-search iteration counts at which the inpainter's images/s is timed")
@@ -165,6 +177,12 @@ def main():
     p.add_argument("--quick_runs", action="store_true",
                    help="instead of throughput: time `train.py --model=ID --steps=10 --max_examples=512` (training, "
                         "validation, test evaluation and export; issue 15's bound: under 3 minutes each)")
+    p.add_argument("--parity", action="store_true",
+                   help="instead of throughput: train each model for --parity_steps with the same seed and data "
+                        "under each --precision and compare the test PSNR / SSIM (issue 12: within 0.1 dB)")
+    p.add_argument("--parity_steps", type=int, default=200, help="--parity: training iterations per run")
+    p.add_argument("--parity_examples", type=int, default=2048,
+                   help="--parity: training images (--max_examples) and, at most, test images per run")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
 
@@ -184,6 +202,8 @@ def main():
         return quick_runs(models, args.data_dir, args.dataset)
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
     policies = [precision.check(p) for p in args.precision.split(",")]
+    if args.parity:
+        return parity(models, policies, args.data_dir, args.dataset, args.parity_steps, args.parity_examples)
     print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; steps_per_execution "
           f"{args.steps_per_execution}")
     rows = []
@@ -229,28 +249,74 @@ def main():
             print(f"{r['model']:<22} batch {min(r['batch_size'], 16)}: {per}")
 
 
-def quick_runs(models, data_dir: str, dataset: str | None) -> None:
-    """Prints the wall time of a smoke run of each model, as a new user types it, in a fresh process and a
-    temporary run/export directory (real data: the model's default dataset; Fashion-MNIST, which has no
-    offline copy, falls back to MNIST)."""
+def _train_run(model_id: str, data_dir: str, dataset: str | None, *flags: str) -> tuple[float, dict | None, str]:
+    """Runs `train.py --model=ID FLAGS` as a user types it, in a fresh process and a temporary run/export
+    directory, on the model's default dataset (or `dataset`, or its `OFFLINE_STAND_INS` stand-in).
+    Returns (wall seconds, the run's metrics.json or None, the last stderr line when it failed else "")."""
     import tempfile
 
     from keras_inpaint import registry
 
+    ds = dataset or offline_dataset(registry.get(model_id).default_dataset)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, os.path.join(ROOT, "train.py"), f"--model={model_id}", f"--dataset={ds}",
+               f"--data_dir={data_dir}", f"--output_dir={tmp}/run", f"--export_dir={tmp}/export", *flags]
+        start = time.perf_counter()
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        metrics_path = os.path.join(tmp, "run", "metrics.json")
+        metrics = json.load(open(metrics_path)) if r.returncode == 0 and os.path.exists(metrics_path) else None
+    failure = "" if r.returncode == 0 else " ".join(r.stderr.strip().splitlines()[-1:])
+    return wall, metrics, failure
+
+
+def quick_runs(models, data_dir: str, dataset: str | None) -> None:
+    """Prints the wall time of a smoke run of each model (`train.py --model=ID --steps=10 --max_examples=512`)."""
     print(f"{'model':<22} {'quick run s':>11}  command: train.py --model=ID --steps=10 --max_examples=512")
     for m in models:
-        spec = registry.get(m)
-        ds = dataset or ("mnist" if spec.default_dataset == "fashion_mnist" else None)
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, os.path.join(ROOT, "train.py"), f"--model={m}", "--steps=10", "--max_examples=512",
-                   f"--data_dir={data_dir}", f"--output_dir={tmp}/run", f"--export_dir={tmp}/export"]
-            if ds:
-                cmd.append(f"--dataset={ds}")
-            start = time.perf_counter()
-            r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-            wall = time.perf_counter() - start
-        status = "" if r.returncode == 0 else f"  FAILED: {r.stderr.strip().splitlines()[-1:]}"
-        print(f"{m:<22} {wall:>11.0f}{status}", flush=True)
+        wall, _, failure = _train_run(m, data_dir, dataset, "--steps=10", "--max_examples=512")
+        print(f"{m:<22} {wall:>11.0f}{'  FAILED: ' + failure if failure else ''}", flush=True)
+
+
+def parity(models, policies, data_dir: str, dataset: str | None, steps: int, examples: int) -> None:
+    """Fidelity parity (issue 12): the same short schedule (seed 0, the same `examples` training images, the
+    first `examples` test images at most) under each policy; prints the test PSNR / SSIM of each and the PSNR
+    difference to the first policy (the bound is 0.1 dB)."""
+    print(f"parity: train.py --model=ID --steps={steps} --max_examples={examples} --test_examples={examples} "
+          f"--seed=0 --precision=P (each policy from scratch)")
+    print(f"{'model':<22} " + " ".join(f"{p + ' PSNR/SSIM':>26}" for p in policies) + f" {'dPSNR dB':>9} {'wall s':>8}")
+    for m in models:
+        cells, psnrs, walls = [], [], []
+        for policy in policies:
+            wall, metrics, failure = _train_run(m, data_dir, dataset, f"--steps={steps}", f"--max_examples={examples}",
+                                                f"--test_examples={examples}", f"--steps_per_epoch={steps}",
+                                                "--val_examples=16", "--seed=0", f"--precision={policy}")
+            walls.append(wall)
+            if metrics is None:
+                cells.append(f"FAILED: {failure[:60]}")
+                psnrs.append(None)
+                continue
+            psnr, ssim = _headline(metrics, "psnr"), _headline(metrics, "ssim")
+            psnrs.append(psnr)
+            cells.append(f"{psnr:.3f} / {ssim:.4f}")
+        delta = (" ".join(f"{p - psnrs[0]:+.3f}" for p in psnrs[1:] if p is not None)
+                 if psnrs[0] is not None else "-")
+        print(f"{m:<22} " + " ".join(f"{c:>26}" for c in cells) + f" {delta:>9} "
+              f"{'/'.join(f'{w:.0f}' for w in walls):>8}", flush=True)
+        print("PARITY " + json.dumps({"model": m, "steps": steps, "examples": examples,
+                                      "psnr": dict(zip(policies, psnrs)), "wall_s": dict(zip(policies, walls))}),
+              flush=True)
+
+
+def _headline(metrics: dict, name: str) -> float:
+    """The test metric `name` ('psnr' or 'ssim') of a run's metrics.json; for super-resolution its Y-channel
+    value (`psnr_y`); for the denoisers, which score each noise level separately (`psnr_f0.1`, `psnr_f0.3`,
+    ...), the mean over the levels."""
+    for key in (name, name + "_y"):
+        if key in metrics:
+            return metrics[key]
+    levels = [v for k, v in metrics.items() if k.startswith(name + "_f")]
+    return sum(levels) / len(levels)
 
 
 def _dg(r: dict) -> str:

@@ -181,8 +181,9 @@ def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) ->
             raise DatasetError(
                 f"Dataset {name!r} is not prepared in {where} (looked for {builder.data_dir}). Point --data_dir "
                 f"(or TFDS_DATA_DIR) at a tensorflow-datasets directory that holds it, e.g. "
-                f"--data_dir=../shared/data/tensorflow_datasets, or let tfds download it (train.py does unless "
-                f"--no_download is given).")
+                f"--data_dir=../shared/data/tensorflow_datasets, let tfds download it (train.py does unless "
+                f"--no_download is given), or pass --dataset=folder:PATH to train on a folder of images "
+                f"(e.g. --dataset=folder:../shared/data/faces/celeba_img_align for the face models).")
         print(f"Dataset {name!r} is not prepared in {where}: tfds downloads and prepares it into "
               f"{builder.data_dir} now (first use only; --no_download refuses).", flush=True)
         try:
@@ -191,7 +192,9 @@ def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) ->
             raise DatasetError(
                 f"Could not download dataset {name!r} into {builder.data_dir} ({type(e).__name__}: "
                 f"{str(e)[:300]}). Offline? Point --data_dir (or TFDS_DATA_DIR) at a tensorflow-datasets "
-                f"directory that holds it, e.g. --data_dir=../shared/data/tensorflow_datasets.") from None
+                f"directory that holds it, e.g. --data_dir=../shared/data/tensorflow_datasets, prepare it by "
+                f"hand as tfds' catalog page for {name!r} says (CelebA needs a manual download), or pass "
+                f"--dataset=folder:PATH to train on a folder of images.") from None
     splits = builder.info.splits
     if split == "test" and "test" not in splits:
         split = "validation" if "validation" in splits else "train[90%:]"

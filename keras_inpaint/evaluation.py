@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_inpaint import corruptions, data, exporting, registry
+from keras_inpaint import corruptions, data, exporting, metrics, registry
 
 
 def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, progress: bool = False
@@ -106,7 +106,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})
     tables = [format_table(results, task, title=f"{spec.id} ({path}) on {dataset} {split} split")]
-    if benchmarks and not getattr(task, "any_size", False):
+    if benchmarks and not task.any_size:
         raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "
                          f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
     tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results)
@@ -168,8 +168,6 @@ def compare_inpainters(methods: dict, images: tf.data.Dataset, hole: int, batch_
     Raises:
       ValueError: `images` is empty.
     """
-    from keras_inpaint import metrics
-
     sums: dict[str, dict[str, float]] = {}
     count, grid_rows = 0, []
     for i, batch in enumerate(images.batch(batch_size)):
@@ -207,83 +205,3 @@ def format_comparison(results: dict[str, dict[str, float]], title: str) -> str:
         lines.append(f"| {name} | " + " | ".join(f"{row[k]:.4f}" if k == "ssim" else f"{row[k]:.2f}"
                                                   for k, _ in COMPARISON_REPORT) + " |")
     return "\n".join(lines)
-
-
-def main(argv=None) -> int:
-    """`python -m keras_inpaint.evaluation --runs=RUN[,RUN...] [--refinement_run=RUN]`: Table 3.2 comparison."""
-    import argparse
-    import json
-
-    p = argparse.ArgumentParser(description="Compare trained face inpainters on the same held-back faces and "
-                                "centre holes (seed 004 Table 3.2 layout): SSIM, PSNR and hole PSNR after paste-back, "
-                                "next to the mean-colour baseline.")
-    p.add_argument("--runs", required=True, help="comma-separated run directories of lsgan, dcgan (latent "
-                   "z-search inpainters) and/or dcgan_inpaint")
-    p.add_argument("--refinement_run", default=None, help="a refinement_ae run directory: adds a '+ refinement' "
-                   "row for each latent inpainter (same search, refined output pasted into the hole)")
-    p.add_argument("--iterations", type=int, default=None, help="z-search Adam steps (default: each run's "
-                   "eval_iterations, 100)")
-    p.add_argument("--num_images", type=int, default=None, help="first N held-back faces (default: all)")
-    p.add_argument("--batch_size", type=int, default=64)
-    p.add_argument("--output", default=None, help="write the results as JSON here")
-    p.add_argument("--grid", default=None, help="write a PNG grid of the first 6 faces here")
-    args = p.parse_args(argv)
-
-    from keras_inpaint import data, registry, tasks
-    from keras_inpaint.data import to_uint8
-    from keras_inpaint.training import callbacks, run
-
-    def load(run_dir):
-        config = run.RunConfig.load(run_dir).resolved()
-        config.output_dir = run_dir
-        return config, run.inference_network(run.load_trained_model(config))
-
-    refiner = None
-    if args.refinement_run:
-        config, refiner = load(args.refinement_run)
-        if config.model != "refinement_ae":
-            raise SystemExit(f"error: --refinement_run {args.refinement_run} is a {config.model} run")
-    methods, first, hole = {}, None, None
-    for run_dir in args.runs.split(","):
-        config, network = load(run_dir)
-        task = config.task()
-        first = first or config
-        if hasattr(task, "inpainter"):
-            inpainter = task.inpainter(network, refiner=refiner)
-            iterations = args.iterations or task.eval_iterations
-            name = f"{config.model} + z-search ({iterations} it.)"
-
-            def latent(images, mask, i, inpainter=inpainter, iterations=iterations, name=name):
-                # the z start the task's own evaluation uses (seeded by the pixels, so every row sees the same z)
-                r = inpainter.complete(images, mask, tasks.content_seed(images, tasks.LATENT_SEED), iterations)
-                if "images_unrefined" not in r:
-                    return r["images"]
-                return {name: r["images_unrefined"], f"{name} + refinement": r["images"]}
-
-            methods[name] = tf.function(latent)
-        elif getattr(task, "accepts_mask", False) and hasattr(task, "mask_kind"):
-            def conditional(images, mask, i, task=task, network=network):
-                return to_uint8(task.restore(network, images, mask=mask)["restored"], task.value_range)
-
-            methods[config.model] = tf.function(conditional)
-        else:
-            raise SystemExit(f"error: {run_dir} is a {config.model} run, not a face inpainter "
-                             "(lsgan, dcgan or dcgan_inpaint)")
-        hole = hole or task.hole
-    spec = registry.get(first.model)
-    images = data.load_images(first.dataset, "test", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=first.data_dir, crop=spec.crop, max_examples=args.num_images)
-    results, grid = compare_inpainters(methods, images, hole, args.batch_size, grid_images=6 if args.grid else 0)
-    n = next(iter(results.values()))["num_images"]
-    print(format_comparison(results, f"{n} held-back faces of {first.dataset}, centre {hole}x{hole} hole"))
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(results, f, indent=2)
-    if args.grid is not None and grid is not None:
-        callbacks.save_png(grid, args.grid)
-        print(f"Wrote {args.grid} (masked | {' | '.join(results)} | original)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -18,6 +18,8 @@ import keras
 import tensorflow as tf
 
 from keras_inpaint import metrics, registry
+from keras_inpaint.training import checkpoints
+from keras_inpaint.training.config import Run
 
 
 def next_version(model_root: str) -> int:
@@ -41,7 +43,7 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     """
     if os.path.exists(path):
         raise FileExistsError(f"{path} already exists; export to a new version")
-    task = task or spec.make_task()
+    task = task or spec.task()
     archive = keras.export.ExportArchive()
     signatures = task.serving_signatures()
     for name, (fn, input_signature) in signatures.items():
@@ -158,29 +160,29 @@ def _output_specs(fn, network, input_signature) -> dict:
     return {k: f"{v.dtype.name}{v.shape.as_list()}" for k, v in concrete.structured_outputs.items()}
 
 
-def export_run(run_dir: str, export_dir: str = "saved_models", version: int | None = None,
-               model: keras.Model | None = None) -> str:
-    """Exports the trained run in `run_dir` to `<export_dir>/<model>/<version>/` and returns that path.
+def export_run(run: str | Run, export_dir: str = "saved_models", version: int | None = None,
+               model: keras.Model | None = None, scores: dict | None = None) -> str:
+    """Exports a trained run to `<export_dir>/<model>/<version>/` and returns that path.
 
-    `model` (the in-memory trained model) skips reloading the checkpoint. The card records the model id,
-    paper, dataset, training steps, test metrics (from `metrics.json` if present), value range and signatures.
+    `run` is a run directory (loaded with `checkpoints.load_run`) or the resolved `Run` of the training that
+    just finished (its in-memory `model`, nothing reloaded or re-resolved). `model` overrides `run.model`.
+    The card records the model id, paper, dataset, training steps, test metrics (`scores`, default the run
+    directory's `metrics.json` if present), value range and signatures.
     Raises:
-      FileNotFoundError: `run_dir` has no config.json or no checkpoint.
+      FileNotFoundError: a run directory without config.json or checkpoint.
     """
-    from keras_inpaint.training import run as run_lib
-
-    config = run_lib.RunConfig.load(run_dir).resolved()
-    config.output_dir = run_dir
-    spec = registry.get(config.model)
-    model = model or run_lib.load_trained_model(config)
-    network = run_lib.inference_network(model)
-    metrics_path = os.path.join(run_dir, "metrics.json")
-    scores = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
+    if isinstance(run, str):
+        run = checkpoints.load_run(run)
+    config, spec, task = run.config, run.spec, run.task
+    model = model or run.model or checkpoints.load_trained_model(config, spec)
+    network = checkpoints.inference_network(model)
+    if scores is None:
+        metrics_path = os.path.join(config.output_dir, "metrics.json")
+        scores = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
     root = os.path.join(export_dir, spec.id)
     path = os.path.join(root, str(version or next_version(root)))
-    task = config.task()
     card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.dataset,
-            "steps": run_lib.trained_steps(model), "schedule_steps": config.steps, "paper_steps": spec.steps,
+            "steps": checkpoints.trained_steps(model), "schedule_steps": config.steps, "paper_steps": spec.steps,
             "learning_rate": config.learning_rate, "seed": config.seed,
             "beats_baseline": metrics.beats_baseline(scores, task) if scores else None,
             "batch_size": config.batch_size, "parameters": int(network.count_params()),
@@ -188,7 +190,7 @@ def export_run(run_dir: str, export_dir: str = "saved_models", version: int | No
             "mask_convention": "float32 [N,H,W,1], 1.0 = missing (filled), 0.0 = known",
             "precision": config.precision,
             "task_options": config.task_options, "trainer_options": config.trainer_options,
-            "metrics": scores, "run_dir": os.path.abspath(run_dir)}
+            "metrics": scores, "run_dir": os.path.abspath(config.output_dir)}
     path = export_network(spec, network, path, card, task=task)
     print(f"Exported {spec.id} to {path}")
     return path

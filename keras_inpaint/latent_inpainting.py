@@ -33,15 +33,13 @@ Presets (`PRESETS`):
     Adam lr 0.01, betas 0.9 / 0.9, ε 1e-9, 500 iterations.
 
 Python:   LatentInpainter(generator, discriminator, preset="lsgan").inpaint(uint8 images, mask)
-CLI:      python -m keras_inpaint.inpaint --prior=saved_models/lsgan/1 --images='faces/*.jpg' --output_dir=out
-Cache:    python -m keras_inpaint.latent_inpainting --run_dir=runs/lsgan-... --cache=refine_cache.npz
+CLI:      python -m keras_inpaint.cli.inpaint --prior=saved_models/lsgan/1 --images='faces/*.jpg' --output_dir=out
+Cache:    python -m keras_inpaint.cli.refinement_cache --run_dir=runs/lsgan-... --cache=refine_cache.npz
           (inpainter completions of training faces for `refinement_ae`, see `build_refinement_cache`).
 """
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 
 import keras
 import numpy as np
@@ -278,34 +276,3 @@ def build_refinement_cache(inpainter: LatentInpainter, images, path: str, *, ite
     np.savez_compressed(path, original=np.concatenate(originals), completed=np.concatenate(completed),
                         mask=mask[0].numpy(), iterations=np.int64(iterations))
     return path
-
-
-def main(argv=None) -> int:
-    """`python -m keras_inpaint.latent_inpainting --run_dir=RUN --cache=PATH`: builds the refinement cache."""
-    p = argparse.ArgumentParser(description=build_refinement_cache.__doc__.splitlines()[0])
-    p.add_argument("--run_dir", required=True, help="a trained lsgan/dcgan run directory (train.py)")
-    p.add_argument("--cache", required=True, help="output .npz")
-    p.add_argument("--num_images", type=int, default=CACHE_IMAGES, help="first N training images")
-    p.add_argument("--iterations", type=int, default=CACHE_ITERATIONS, help="Adam steps on z (reduced)")
-    p.add_argument("--batch_size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    from keras_inpaint import data, registry
-    from keras_inpaint.training import run as run_lib
-
-    config = run_lib.RunConfig.load(args.run_dir).resolved()
-    config.output_dir = args.run_dir
-    spec = registry.get(config.model)
-    model = run_lib.load_trained_model(config)
-    task = config.task()
-    inpainter = task.inpainter(run_lib.inference_network(model))
-    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=config.data_dir, crop=spec.crop, max_examples=args.num_images)
-    path = build_refinement_cache(inpainter, images, args.cache, iterations=args.iterations,
-                                  batch_size=args.batch_size, hole=task.hole, seed=args.seed)
-    print(f"Wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -183,7 +183,7 @@ class Predictor:
         shape = inputs["images"].shape.as_list()
         spec = registry.get(self.card["id"])
         task = spec.task(**(self.card.get("task_options") or {}))
-        scale = int(getattr(task, "scale", 1))
+        scale = int(task.scale)
         takes_mask = "mask" in inputs
         if scale > 1:
             kind = "super_resolution"
@@ -192,7 +192,7 @@ class Predictor:
         else:
             kind = "restore"
         size = None if shape[1] is None else (shape[1], shape[2])
-        multiple = int(getattr(task, "multiple", 1) or 1)
+        multiple = int(task.multiple or 1)
         self.info = ModelInfo(spec.id, kind, size, int(shape[3]), takes_mask, scale, multiple, self.card)
         self.tile = max(multiple, tile // multiple * multiple)
         self.overlap = -(-overlap // multiple) * multiple

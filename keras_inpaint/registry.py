@@ -7,6 +7,7 @@ be overridden by a command-line flag.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable
 
 import keras
@@ -17,7 +18,38 @@ from keras_inpaint.models import denoising, super_resolution
 from keras_inpaint.models import dcgan_inpaint, restoration_gan
 from keras_inpaint.models import dcgan, lsgan, refinement
 from keras_inpaint.models import free_form
-from keras_inpaint.training import adversarial
+
+
+@dataclasses.dataclass(frozen=True)
+class Adversarial:
+    """How a GAN entry is trained, as data: `keras_inpaint.training.adversarial.build_trainer(spec, config)` turns
+    it into a compiled `AdversarialTrainer` (SPEC §5).
+
+    Attributes:
+      discriminator: the discriminator/critic builder (the generator is the entry's `build_network`, the
+        exported network). A builder with a `synchronized` parameter (the networks with BatchNorm) receives
+        the resolved `sync_bn` trainer option (on iff the strategy has several replicas).
+      loss: adversarial loss, a key of `keras_inpaint.losses.ADVERSARIAL_LOSSES`.
+      content: False for unconditional z -> image GANs (no content term whatever the options).
+      view: what D sees of the generator output and the target: None (as they are), a (top, left, h, w) box or
+        a callable.
+      inference: None (the exported network is the generator) or `(generator, discriminator) -> keras.Model`
+        (lsgan, dcgan: the z -> {image, score} prior searched by the z-search inpainter).
+      discriminator_options: None, or `(trainer options) -> extra keyword arguments of discriminator`.
+    """
+
+    discriminator: Callable[..., keras.Model]
+    loss: str
+    content: bool = True
+    view: object = None
+    inference: Callable | None = None
+    discriminator_options: Callable[[dict], dict] | None = None
+
+
+def gan_options(**options) -> dict:
+    """`ModelSpec.trainer_options` of a GAN: the options every GAN entry shares (one D update per step, unit
+    adversarial weight, D's Adam at 2e-4, BatchNorm synchronized iff several replicas) with `options` on top."""
+    return {"d_steps": 1, "adversarial_weight": 1.0, "d_learning_rate": 2e-4, "sync_bn": None, **options}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,10 +61,13 @@ class ModelSpec:
       paper: where the architecture and recipe come from (seed file, section, table).
       description: one line for `--help` and the README table.
       build_network: () -> keras.Model, the inference network (input/output in `value_range`).
-      make_task: (**task_options) -> task object (see `keras_inpaint.tasks`): corruption, paste-back, metrics,
-        export signature.
+      make_task: (image_shape, value_range=..., **task_options) -> `keras_inpaint.tasks.Task` (corruption,
+        paste-back, metrics, export signature): a task class, or a `functools.partial` of one with the entry's
+        fixed arguments. `spec.task(**options)` passes this entry's `image_shape` and `value_range`, so each
+        fact is stated once, here.
       image_shape: (H, W, C) of the stored images the model consumes.
-      value_range: (0, 1) for ReLU/sigmoid-output autoencoders, (-1, 1) for tanh generators (SPEC §2).
+      value_range: the network's value range: (0, 1) for ReLU/sigmoid-output autoencoders, (-1, 1) for tanh
+        generators (SPEC §2).
       default_dataset: tfds name or `folder:PATH`.
       crop: `keras_inpaint.data.fit_to_size` recipe for images of another size.
       batch_size: the paper's (global) batch size.
@@ -43,10 +78,10 @@ class ModelSpec:
       task_options: {option name: default} that `make_task(**options)` accepts (e.g. `corruption`,
         `train_noise` of the seed-002 denoising autoencoders); empty for models without options. Use
         `spec.task(**options)`, which rejects options the model does not have.
-      build_trainer: None for models trained by plain `fit()` on `build_network()` with `loss`; for GANs,
-        `(spec, run_config) -> compiled keras.Model` (an `AdversarialTrainer` whose `generator` is the
-        inference network), built by `training.run.build_training_model` inside the strategy scope.
-      trainer_options: {option name: default} that `build_trainer` reads (e.g. `d_steps`, `content_loss`,
+      adversarial: None for models trained by plain `fit()` on `build_network()` with `loss`; for GANs, the
+        `Adversarial` recipe (generator, discriminator, adversarial loss) that
+        `training.checkpoints.build_training_model` builds inside the strategy scope.
+      trainer_options: {option name: default} that the GAN trainer reads (`gan_options`: `d_steps`, `content_loss`,
         `gradient_penalty`; see `keras_inpaint.training.adversarial.TRAINER_OPTIONS`); overridden by
         `RunConfig.trainer_options` through `spec.resolve_trainer_options`.
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
@@ -75,7 +110,7 @@ class ModelSpec:
     loss: str = "mse"
     crop: str = "auto"
     task_options: dict = dataclasses.field(default_factory=dict)
-    build_trainer: Callable[..., keras.Model] | None = None
+    adversarial: Adversarial | None = None
     trainer_options: dict = dataclasses.field(default_factory=dict)
     discriminator_params: int | None = None
     benchmarks: tuple[str, ...] = ()
@@ -96,7 +131,7 @@ class ModelSpec:
         if unknown:
             valid = ", ".join(sorted(self.task_options)) or "none"
             raise ValueError(f"model {self.id!r} has no option(s) {', '.join(unknown)}; valid options: {valid}")
-        return self.make_task(**{**self.task_options, **options})
+        return self.make_task(self.image_shape, value_range=self.value_range, **{**self.task_options, **options})
 
     def resolve_trainer_options(self, overrides: dict | None = None) -> dict:
         """`trainer_options` with `overrides` applied (values None are ignored: "use the default").
@@ -131,12 +166,15 @@ def get(model_id: str) -> ModelSpec:
         raise ValueError(f"unknown model id {model_id!r}; valid ids: {', '.join(sorted(REGISTRY))}") from None
 
 
+# --- seed 000: context encoders (Pathak et al. 2016; spec/models.md §1-2) --------------------------------------
+# GAN entries: `params` is the generator's count (the exported inference network), `discriminator_params` the
+# D's; `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
 register(ModelSpec(
     id="context_encoder",
     paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",
     description="inpaint the centre 16x16 of a 32x32 image (L2 autoencoder)",
     build_network=context_encoder.build_context_encoder,
-    make_task=lambda: tasks.CentreHoleInpainting((32, 32, 3), hole=16, value_range=(0.0, 1.0), output="fill"),
+    make_task=functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill"),
     image_shape=(32, 32, 3),
     value_range=(0.0, 1.0),          # ReLU output (spec/models.md §1, 000-d)
     default_dataset="cifar10",
@@ -147,8 +185,104 @@ register(ModelSpec(
     loss="mse",                      # seed: "Mean Squared Error"
 ))
 
+register(ModelSpec(
+    id="context_encoder_gan",
+    paper="seed 000 §IV-B, Tables I-II (adversarial context encoder; Pathak et al. 2016, R-CE train.lua)",
+    description="inpaint the centre 16x16 of a 32x32 image (generator + discriminator on the centre, L2 + adversarial)",
+    build_network=context_encoder.build_context_encoder_generator,
+    make_task=functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill"),
+    # D sees the 16x16 centre: the generator's fill and the target centre (view None: the fill as it is)
+    adversarial=Adversarial(context_encoder.build_context_encoder_discriminator,
+                            loss="bce"),     # seed Table I: "Binary Cross Entropy"
+    trainer_options=gan_options(     # d_steps 1: seed: D trained once per batch, then the combined network
+        content_loss="mse",          # seed Table II: "Mean Squared Error"
+        content_weight=0.999,        # seed "0.999 * PG", R-CE wtl2 = 0.999 on the L2 term (000-e)
+        adversarial_weight=0.001,    # seed "0.001 * PD": the adversarial BCE of D(G(x)) vs "real"
+        d_learning_rate=2e-4,        # Table I: "Adam(LR = 0.0002)", 10x smaller than G's (000-b)
+        gradient_penalty=0.0,
+        real_label_smoothing=0.0,
+    ),
+    image_shape=(32, 32, 3),
+    value_range=(-1.0, 1.0),         # seed: "Normalizar valores de entrada entre -1 e 1 e usar ativação tanh"
+    default_dataset="cifar10",
+    batch_size=32,                   # Tables I/II: 32
+    learning_rate=2e-3,              # Table II: "Adam(LR = 0.002)" (generator)
+    beta_1=0.5,                      # R-CE beta1 = 0.5 (proposal: the seed gives none)
+    steps=80_000,                    # seed: "80.000 epochs", read as iterations (000-c)
+    params=7_440_643,                # Table II
+    discriminator_params=1_440_961,  # Table I (first conv stride 1, 000-a)
+))
 
-# --- seed 002: denoising autoencoders (spec/models.md §4) -----------------------------------------------
+
+# --- seed 001: conditional DCGAN inpainter (text) and the z -> image DCGAN of its code (spec/models.md §3) -----
+# z -> image priors (dcgan here, lsgan under seed 004): the trainer feeds G the z of the task's (z, real image)
+# pairs (no content loss) and hands the task the prior z -> {image, score} (latent_inpainting.prior_network): the
+# task evaluates, shows and exports the z-search inpainter (latent_inpainting.LatentInpainter), not the raw
+# generator. Task options: iterations (exported search, default the preset's), eval_iterations (evaluation/grid
+# search), prior_weight (λ), prior_loss ('least_squares' | 'log' | 'bce'), context_weighting ('importance' |
+# 'binary').
+_LATENT_TASK_OPTIONS = {"iterations": None, "eval_iterations": 100, "prior_weight": None, "prior_loss": None,
+                        "context_weighting": None}
+
+register(ModelSpec(
+    id="dcgan_inpaint",
+    paper="seed 001 (text): conditional fully convolutional DCGAN inpainter (SPEC §1.1; pix2pix-style losses)",
+    description="inpaint a 32x32 hole (centre or --mask=random_box) in 64x64 faces (conditional DCGAN, L1 + BCE)",
+    build_network=dcgan_inpaint.build_dcgan_inpaint_generator,
+    make_task=functools.partial(tasks.MaskedInpainting, hole=32),
+    task_options={"mask": "centre"},  # R-576 scale = 0.25 centre square; "random_box": 1/16-1/4 of the area
+    # D sees the whole 64x64 image (real, or the generator's output)
+    adversarial=Adversarial(dcgan_inpaint.build_dcgan_inpaint_discriminator,
+                            loss="bce"),     # SPEC §1.1: D = BCE on real and fake; G adversarial = BCE(D(G(x)), 1)
+    trainer_options=gan_options(
+        content_loss="l1",           # SPEC §1.1: G = 100·L1(G(x), y) + BCE (pix2pix weighting, proposal)
+        content_weight=100.0,
+        gradient_penalty=0.0,
+        real_label_smoothing=0.0,    # seed 001's code smooths real labels to 0.9 (s = 0.1); SPEC §1.1 does not
+    ),
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # seed: "divide each pixel by 255 multiply by 2 and subtract 1"
+    default_dataset="celeb_a",       # SPEC §1 (shipped runs: --dataset=folder:PATH of aligned CelebA faces)
+    crop="face108",                  # SPEC §4: centre 108x108 of the aligned 178x218 image, resized to 64x64
+    batch_size=64,                   # SPEC §1.1
+    learning_rate=2e-4,              # SPEC §1.1: Adam 2e-4, beta_1 0.5 (both networks)
+    beta_1=0.5,
+    steps=1_560,                     # proposal: R-576's 10 epochs over the seed's 10,000 training images, batch 64
+    params=dcgan_inpaint.GENERATOR_PARAMS,                  # 5,517,955 (computed; SPEC gives no count)
+    discriminator_params=dcgan_inpaint.DISCRIMINATOR_PARAMS,  # 2,768,321 (computed)
+    # issue 12: 75.3 vs 31.3 train img/s (2.41x) on this AVX-512-BF16 CPU (benchmarks/throughput.py, README)
+    precision="mixed_bfloat16",
+))
+
+register(ModelSpec(
+    id="dcgan",
+    paper="seed 001's code (R-576 inpainting.py: z -> image DCGAN, spec/models.md §3) with its latent-optimisation "
+          "inpainting (BCE prior, λ 0.1, 500 Adam steps on z)",
+    description="64x64 face prior z(100) -> image (DCGAN), exported as a latent-optimisation (z-search) inpainter",
+    build_network=dcgan.build_dcgan_generator,
+    make_task=functools.partial(tasks.UnconditionalGeneration, latent_dim=dcgan.LATENT_DIM, preset="dcgan"),
+    task_options=dict(_LATENT_TASK_OPTIONS),  # preset dcgan: binary L1, BCE prior, λ 0.1, betas 0.9/0.9, 500 steps
+    adversarial=Adversarial(dcgan.build_dcgan_discriminator,
+                            loss="bce_logits",  # R-576: sigmoid_cross_entropy_with_logits
+                            content=False, inference=latent_inpainting.prior_network),
+    trainer_options=gan_options(     # R-576: 1 D update (Adam 2e-4, beta_1 0.5 for both networks) ...
+        g_steps=2,                   # ... then 2 G updates per step, each gradient recomputed (proposal, §3)
+        real_label_smoothing=0.1,    # R-576 smooth = 0.1: real label 0.9
+    ),
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),         # R-576: x / 127.5 - 1
+    default_dataset="celeb_a",       # SPEC §1; R-576: the first 10,000 sorted files (--max_examples=10000)
+    crop="face108",                  # R-576 image_size = 108, resized to 64
+    batch_size=128,                  # R-576
+    learning_rate=2e-4,
+    beta_1=0.5,
+    steps=780,                       # R-576: 10 epochs x 78 batches of 128 over 10,000 images (--max_examples=10000)
+    params=dcgan.GENERATOR_PARAMS,                  # 5,136,323
+    discriminator_params=dcgan.DISCRIMINATOR_PARAMS,  # 4,317,441
+))
+
+
+# --- seed 002: denoising autoencoders and the restoration GAN (spec/models.md §4-5) ----------------------------
 # Options (spec.task(**options)): corruption "noise" | "white_box"; train_noise "random" | "none" | f.
 _DENOISING_OPTIONS = {"corruption": "noise", "train_noise": None}
 
@@ -157,7 +291,7 @@ register(ModelSpec(
     paper="seed 002 (MNIST autoencoder, latent 32; spec/models.md §4a)",
     description="remove Gaussian noise from 28x28 MNIST digits (autoencoder, latent 32)",
     build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=32),
-    make_task=lambda **options: tasks.Denoising((28, 28, 1), **options),
+    make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # default: noisy input f ~ U(0, 0.5) -> clean target (002-a)
     image_shape=(28, 28, 1),
     value_range=(0.0, 1.0),          # sigmoid output
@@ -174,7 +308,7 @@ register(ModelSpec(
     paper="seed 002 (Fashion-MNIST denoising autoencoder, larger latent; spec/models.md §4b)",
     description="remove Gaussian noise (or, --corruption=white_box, white rectangles) from 28x28 Fashion-MNIST",
     build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=64),
-    make_task=lambda **options: tasks.Denoising((28, 28, 1), **options),
+    make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # seed: denoising AE first, then retrained with white boxes
     image_shape=(28, 28, 1),
     value_range=(0.0, 1.0),
@@ -191,12 +325,13 @@ register(ModelSpec(
     paper="seed 002 (128x128 face autoencoder, 4+4 blocks, latent 1024; spec/models.md §4c)",
     description="remove white rectangles from 128x128 faces (autoencoder, latent 1024)",
     build_network=lambda: denoising.build_denoising_ae_ffhq((128, 128, 3), latent=1024),
-    make_task=lambda corruption="white_box", **options: tasks.Denoising((128, 128, 3), corruption, **options),
+    make_task=tasks.Denoising,
     task_options={"corruption": "white_box", "train_noise": None},  # seed: "mit den gleichen Artefakten"
     image_shape=(128, 128, 3),
     value_range=(0.0, 1.0),
-    # FFHQ thumbnails are not in shared/data; UTKFace aligned&cropped 200x200 stands in (resized to 128).
-    default_dataset="folder:../shared/data/faces/utkface_aligned_cropped",
+    # SPEC §1: "a 128x128 face folder" (FFHQ thumbnails; not in tfds): pass --dataset=folder:PATH. The default is
+    # the public face set tfds has, aligned CelebA, resized to 128x128 (shipped runs: a UTKFace folder).
+    default_dataset="celeb_a",
     batch_size=32,                   # proposal
     learning_rate=1e-3,              # proposal
     steps=3_550,                     # proposal "50 epochs": 50 x 71 batches of 32 over the folder's 2,247 train images
@@ -204,17 +339,50 @@ register(ModelSpec(
     loss="mse",                      # proposal
 ))
 
-# --- seed 003: super-resolution autoencoder (spec/models.md §6) -----------------------------------------
+register(ModelSpec(
+    id="restoration_gan",
+    paper="seed 002 (GAN after RaphaelMeudec/deblur-gan, Kupyn et al. 2018; spec/models.md §5)",
+    description="remove white rectangles from 128x128 faces (ResNet generator + critic, 5 critic updates per G update)",
+    build_network=restoration_gan.build_restoration_generator,
+    make_task=tasks.WhiteBoxRestoration,  # white boxes in [0, 1] units, the network in value_range (-1, 1)
+    # the critic sees the whole 128x128 image
+    adversarial=Adversarial(
+        restoration_gan.build_restoration_critic,
+        loss="wasserstein",          # R-DB wasserstein_loss (see losses.wasserstein_critic_loss for the sign)
+        # R-DB: sigmoid output, no gradient penalty; the DeblurGAN paper's WGAN-GP critic is linear (002-d)
+        discriminator_options=lambda o: {"sigmoid_output": not o["gradient_penalty"]}),
+    trainer_options=gan_options(
+        d_steps=5,                   # R-DB critic_updates = 5; seed: "fünfmal so oft ... wie der Generator"
+        content_loss="l1",           # proposal (no weights file needed); R-DB: "perceptual" (VGG16 block3_conv3)
+        content_weight=100.0,        # R-DB loss_weights = [100, 1]
+        d_learning_rate=None,        # R-DB: Adam 1e-4 for both networks (D's rate = G's)
+        gradient_penalty=0.0,        # R-DB: none; DeblurGAN paper: 10 (WGAN-GP, linear critic)
+        vgg_weights=None,            # local VGG16 no-top weights for content_loss="perceptual"
+        vgg_preprocess=False,        # R-DB feeds [-1, 1] images to VGG unchanged
+    ),
+    image_shape=(128, 128, 3),
+    value_range=(-1.0, 1.0),         # R-DB preprocess_image: (x - 127.5) / 127.5
+    # SPEC §1: "a 128x128 face folder" (FFHQ thumbnails; not in tfds): pass --dataset=folder:PATH. The default is
+    # the public face set tfds has, aligned CelebA, resized to 128x128 (shipped runs: a UTKFace folder).
+    default_dataset="celeb_a",
+    batch_size=16,                   # R-DB CLI default
+    learning_rate=1e-4,              # R-DB: Adam 1e-4, beta_1 0.9, beta_2 0.999 (both networks)
+    steps=560,                       # R-DB default 4 epochs x 140 batches of 16 over the folder's 2,247 train images
+    params=restoration_gan.GENERATOR_PARAMS,          # 11,399,171
+    discriminator_params=restoration_gan.CRITIC_PARAMS_128,  # 2,901,762 at 128x128
+))
+
+
+# --- seed 003: super-resolution autoencoder (spec/models.md §6) ------------------------------------------------
 register(ModelSpec(
     id="sr_autoencoder",
     paper="seed 003 §5 (residual convolutional autoencoder, 1,110,403 parameters; spec/models.md §6)",
     description="x3 super-resolution of a bicubic-upscaled image (residual autoencoder, fully convolutional)",
     build_network=lambda: super_resolution.build_sr_autoencoder((None, None, 3)),
-    make_task=lambda: tasks.SuperResolution((120, 120, 3), scale=super_resolution.SCALE),
+    make_task=functools.partial(tasks.SuperResolution, scale=super_resolution.SCALE),
     image_shape=(120, 120, 3),       # seed: HR crops "a 120x120 píxeles"
     value_range=(0.0, 1.0),          # x/255 ("se normalizaron"); ReLU output, clipped at inference
-    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
-    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    default_dataset="celeb_a",       # SPEC §1 (shipped runs: --dataset=folder:PATH of aligned CelebA faces)
     crop="centre",                   # proposal: centre 120x120 of the aligned 178x218 image
     batch_size=16,                   # proposal (R-SR copies use 10-16)
     learning_rate=1e-3,              # R-SR optimizer='adam' (Keras default)
@@ -227,188 +395,23 @@ register(ModelSpec(
     precision="mixed_bfloat16",
 ))
 
-# --- adversarial models (issue 3): trained by training.adversarial.AdversarialTrainer ---------------------
-# `params` is the generator's count (the exported inference network), `discriminator_params` the D's.
-# `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
-register(ModelSpec(
-    id="context_encoder_gan",
-    paper="seed 000 §IV-B, Tables I-II (adversarial context encoder; Pathak et al. 2016, R-CE train.lua)",
-    description="inpaint the centre 16x16 of a 32x32 image (generator + discriminator on the centre, L2 + adversarial)",
-    build_network=context_encoder.build_context_encoder_generator,
-    make_task=lambda: tasks.CentreHoleInpainting((32, 32, 3), hole=16, value_range=(-1.0, 1.0), output="fill"),
-    build_trainer=adversarial.trainer_builder(
-        lambda o: context_encoder.build_context_encoder_generator(synchronized=o["sync_bn"]),
-        lambda o: context_encoder.build_context_encoder_discriminator(synchronized=o["sync_bn"]),
-        adversarial_loss="bce",      # seed Table I: "Binary Cross Entropy"
-        discriminator_view=None),    # D sees the 16x16 centre: the generator's fill and the target centre
-    trainer_options={
-        "d_steps": 1,                # seed: D trained once per batch, then the combined network
-        "content_loss": "mse",       # seed Table II: "Mean Squared Error"
-        "content_weight": 0.999,     # seed "0.999 * PG", R-CE wtl2 = 0.999 on the L2 term (000-e)
-        "adversarial_weight": 0.001,  # seed "0.001 * PD": the adversarial BCE of D(G(x)) vs "real"
-        "d_learning_rate": 2e-4,     # Table I: "Adam(LR = 0.0002)", 10x smaller than G's (000-b)
-        "gradient_penalty": 0.0,
-        "real_label_smoothing": 0.0,
-        "sync_bn": None,
-    },
-    image_shape=(32, 32, 3),
-    value_range=(-1.0, 1.0),         # seed: "Normalizar valores de entrada entre -1 e 1 e usar ativação tanh"
-    default_dataset="cifar10",
-    batch_size=32,                   # Tables I/II: 32
-    learning_rate=2e-3,              # Table II: "Adam(LR = 0.002)" (generator)
-    beta_1=0.5,                      # R-CE beta1 = 0.5 (proposal: the seed gives none)
-    steps=80_000,                    # seed: "80.000 epochs", read as iterations (000-c)
-    params=7_440_643,                # Table II
-    discriminator_params=1_440_961,  # Table I (first conv stride 1, 000-a)
-))
 
-register(ModelSpec(
-    id="dcgan_inpaint",
-    paper="seed 001 (text): conditional fully convolutional DCGAN inpainter (SPEC §1.1; pix2pix-style losses)",
-    description="inpaint a 32x32 hole (centre or --mask=random_box) in 64x64 faces (conditional DCGAN, L1 + BCE)",
-    build_network=dcgan_inpaint.build_dcgan_inpaint_generator,
-    make_task=lambda mask="centre": tasks.MaskedInpainting((64, 64, 3), hole=32, value_range=(-1.0, 1.0),
-                                                           mask=mask),
-    task_options={"mask": "centre"},  # R-576 scale = 0.25 centre square; "random_box": 1/16-1/4 of the area
-    build_trainer=adversarial.trainer_builder(
-        lambda o: dcgan_inpaint.build_dcgan_inpaint_generator(synchronized=o["sync_bn"]),
-        lambda o: dcgan_inpaint.build_dcgan_inpaint_discriminator(synchronized=o["sync_bn"]),
-        adversarial_loss="bce",      # SPEC §1.1: D = BCE on real and fake; G adversarial = BCE(D(G(x)), 1)
-        discriminator_view=None),    # D sees the whole 64x64 image (real, or the generator's output)
-    trainer_options={
-        "d_steps": 1,
-        "content_loss": "l1",        # SPEC §1.1: G = 100·L1(G(x), y) + BCE (pix2pix weighting, proposal)
-        "content_weight": 100.0,
-        "adversarial_weight": 1.0,
-        "d_learning_rate": 2e-4,
-        "gradient_penalty": 0.0,
-        "real_label_smoothing": 0.0,  # seed 001's code smooths real labels to 0.9 (s = 0.1); SPEC §1.1 does not
-        "sync_bn": None,
-    },
-    image_shape=(64, 64, 3),
-    value_range=(-1.0, 1.0),         # seed: "divide each pixel by 255 multiply by 2 and subtract 1"
-    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
-    default_dataset="folder:../shared/data/faces/celeba_img_align",
-    crop="face108",                  # SPEC §4: centre 108x108 of the aligned 178x218 image, resized to 64x64
-    batch_size=64,                   # SPEC §1.1
-    learning_rate=2e-4,              # SPEC §1.1: Adam 2e-4, beta_1 0.5 (both networks)
-    beta_1=0.5,
-    steps=1_560,                     # proposal: R-576's 10 epochs over the seed's 10,000 training images, batch 64
-    params=dcgan_inpaint.GENERATOR_PARAMS,                  # 5,517,955 (computed; SPEC gives no count)
-    discriminator_params=dcgan_inpaint.DISCRIMINATOR_PARAMS,  # 2,768,321 (computed)
-    # issue 12: 75.3 vs 31.3 train img/s (2.41x) on this AVX-512-BF16 CPU (benchmarks/throughput.py, README)
-    precision="mixed_bfloat16",
-))
-
-register(ModelSpec(
-    id="free_form_inpaint",
-    paper="beyond the seeds (issue 13): DeepFill v2's gated-convolution generator (Yu et al. 2019, §3.1) with a "
-          "PatchGAN (Isola et al. 2017) and pix2pixHD feature matching (Wang et al. 2018), trained on LaMa's "
-          "free-form masks (Suvorov et al. 2022)",
-    description="inpaint free-form holes (strokes, boxes) in faces of any size (gated convolutions, L1 + "
-                "adversarial + feature matching)",
-    build_network=free_form.build_free_form_generator,
-    make_task=lambda mask="mixed": tasks.MaskedInpainting((64, 64, 3), hole=32, value_range=(-1.0, 1.0), mask=mask,
-                                                          mask_input=True, any_size=True,
-                                                          multiple=free_form.MULTIPLE),
-    task_options={"mask": "mixed"},  # tasks.MIXED_MASKS: centre 1/4, random box 1/4, LaMa thin/medium/thick 1/6 each
-    build_trainer=adversarial.trainer_builder(
-        lambda o: free_form.build_free_form_generator(),
-        lambda o: free_form.build_patch_discriminator(synchronized=o["sync_bn"]),
-        adversarial_loss="bce_logits",  # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's is non-saturating too)
-        discriminator_view=None),    # D sees the composite image (prediction pasted into the hole) and the real one
-    trainer_options={
-        "d_steps": 1,
-        "content_loss": "l1",        # L1 of the composite = L1 of the hole (the generator pastes back itself)
-        "content_weight": 100.0,     # pix2pix weighting, as dcgan_inpaint
-        "adversarial_weight": 1.0,
-        "feature_matching": 10.0,    # pix2pixHD λ = 10 (eq. 4)
-        "d_learning_rate": 2e-4,
-        "real_label_smoothing": 0.0,
-        "sync_bn": None,
-    },
-    image_shape=(64, 64, 3),
-    value_range=(-1.0, 1.0),
-    # the aligned CelebA subset of shared/data, as dcgan_inpaint (same crop, same held-back faces)
-    default_dataset="folder:../shared/data/faces/celeba_img_align",
-    crop="face108",
-    batch_size=32,                   # proposal
-    learning_rate=2e-4,              # pix2pix: Adam 2e-4, beta_1 0.5 (both networks)
-    beta_1=0.5,
-    steps=6_000,                     # proposal: ~64 epochs of the folder's 2,980 training faces at batch 32
-    params=free_form.GENERATOR_PARAMS,                  # 1,131,711 (computed)
-    discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (computed)
-))
-
-register(ModelSpec(
-    id="restoration_gan",
-    paper="seed 002 (GAN after RaphaelMeudec/deblur-gan, Kupyn et al. 2018; spec/models.md §5)",
-    description="remove white rectangles from 128x128 faces (ResNet generator + critic, 5 critic updates per G update)",
-    build_network=restoration_gan.build_restoration_generator,
-    make_task=lambda: tasks.WhiteBoxRestoration((128, 128, 3), network_range=(-1.0, 1.0)),
-    build_trainer=adversarial.trainer_builder(
-        lambda o: restoration_gan.build_restoration_generator(synchronized=o["sync_bn"]),
-        # R-DB: sigmoid output, no gradient penalty; the DeblurGAN paper's WGAN-GP critic is linear (002-d)
-        lambda o: restoration_gan.build_restoration_critic(sigmoid_output=not o["gradient_penalty"],
-                                                           synchronized=o["sync_bn"]),
-        adversarial_loss="wasserstein",  # R-DB wasserstein_loss (see losses.wasserstein_critic_loss for the sign)
-        discriminator_view=None),    # the critic sees the whole 128x128 image
-    trainer_options={
-        "d_steps": 5,                # R-DB critic_updates = 5; seed: "fünfmal so oft ... wie der Generator"
-        "content_loss": "l1",        # proposal (no weights file needed); R-DB: "perceptual" (VGG16 block3_conv3)
-        "content_weight": 100.0,     # R-DB loss_weights = [100, 1]
-        "adversarial_weight": 1.0,
-        "gradient_penalty": 0.0,     # R-DB: none; DeblurGAN paper: 10 (WGAN-GP, linear critic)
-        "vgg_weights": None,         # local VGG16 no-top weights for content_loss="perceptual"
-        "vgg_preprocess": False,     # R-DB feeds [-1, 1] images to VGG unchanged
-        "sync_bn": None,
-    },
-    image_shape=(128, 128, 3),
-    value_range=(-1.0, 1.0),         # R-DB preprocess_image: (x - 127.5) / 127.5
-    # FFHQ thumbnails are not in shared/data; UTKFace aligned&cropped 200x200 stands in (resized to 128).
-    default_dataset="folder:../shared/data/faces/utkface_aligned_cropped",
-    batch_size=16,                   # R-DB CLI default
-    learning_rate=1e-4,              # R-DB: Adam 1e-4, beta_1 0.9, beta_2 0.999 (both networks)
-    steps=560,                       # R-DB default 4 epochs x 140 batches of 16 over the folder's 2,247 train images
-    params=restoration_gan.GENERATOR_PARAMS,          # 11,399,171
-    discriminator_params=restoration_gan.CRITIC_PARAMS_128,  # 2,901,762 at 128x128
-))
-
-
-# --- issue 5: z -> image face priors served as latent-optimisation inpainters (SPEC §1), and the refinement AE ----
-# The trainer feeds G the z of the task's (z, real image) pairs (no content loss) and hands the task the prior
-# z -> {image, score} (latent_inpainting.prior_network): the task evaluates, shows and exports the z-search
-# inpainter (latent_inpainting.LatentInpainter), not the raw generator. `params` is G's count.
-# Task options: iterations (exported search, default the preset's), eval_iterations (evaluation/grid search),
-# prior_weight (λ), prior_loss ('least_squares' | 'log' | 'bce'), context_weighting ('importance' | 'binary').
-_LATENT_TASK_OPTIONS = {"iterations": None, "eval_iterations": 100, "prior_weight": None, "prior_loss": None,
-                        "context_weighting": None}
-
+# --- seed 004: LSGAN face prior, latent-optimisation inpainting, refinement autoencoder (spec/models.md §7-9) ---
 register(ModelSpec(
     id="lsgan",
     paper="seed 004 §2.2.3 (least-squares GAN face prior, Mao et al. 2017; spec/models.md §7), served by the "
           "latent-optimisation inpainter of seed 004 §2.3 (Yeh et al. 2017; spec/models.md §8)",
     description="64x64 face prior z(100) -> image (LSGAN), exported as a latent-optimisation (z-search) inpainter",
     build_network=lsgan.build_lsgan_generator,
-    make_task=lambda **options: tasks.UnconditionalGeneration((64, 64, 3), latent_dim=lsgan.LATENT_DIM,
-                                                              preset="lsgan", **options),
+    make_task=functools.partial(tasks.UnconditionalGeneration, latent_dim=lsgan.LATENT_DIM, preset="lsgan"),
     task_options=dict(_LATENT_TASK_OPTIONS),  # preset lsgan: importance 7x7, (D-1)² prior, λ 10, 1,500 steps
-    build_trainer=adversarial.trainer_builder(
-        lambda o: lsgan.build_lsgan_generator(synchronized=o["sync_bn"]),
-        lambda o: lsgan.build_lsgan_discriminator(synchronized=o["sync_bn"]),
-        adversarial_loss="least_squares",  # seed eqs. 2.1/2.2, a = 0, b = 1, c = 1 (004-b)
-        content=False, inference_builder=latent_inpainting.prior_network),
-    trainer_options={
-        "d_steps": 1,
-        "g_steps": 1,
-        "adversarial_weight": 1.0,
-        "d_learning_rate": 2e-4,     # proposal: both networks Adam 2e-4, beta_1 0.5
-        "sync_bn": None,
-    },
+    adversarial=Adversarial(lsgan.build_lsgan_discriminator,
+                            loss="least_squares",  # seed eqs. 2.1/2.2, a = 0, b = 1, c = 1 (004-b)
+                            content=False, inference=latent_inpainting.prior_network),
+    trainer_options=gan_options(g_steps=1),  # proposal: both networks Adam 2e-4, beta_1 0.5
     image_shape=(64, 64, 3),
     value_range=(-1.0, 1.0),         # seed: "normalized in the range of (-1, 1)"
-    # Full CelebA is not in shared/data; the 3,327-image aligned subset stands in (tfds `celeb_a` also works).
-    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    default_dataset="celeb_a",       # SPEC §1 (shipped runs: --dataset=folder:PATH of aligned CelebA faces)
     crop="face108",                  # proposal: the DCGAN recipe (centre 108 -> 64), as §3
     batch_size=32,                   # seed: "mini-batch size of 32"
     learning_rate=2e-4,              # proposal (seed: "learning rate is kept low")
@@ -419,55 +422,55 @@ register(ModelSpec(
 ))
 
 register(ModelSpec(
-    id="dcgan",
-    paper="seed 001's code (R-576 inpainting.py: z -> image DCGAN, spec/models.md §3) with its latent-optimisation "
-          "inpainting (BCE prior, λ 0.1, 500 Adam steps on z)",
-    description="64x64 face prior z(100) -> image (DCGAN), exported as a latent-optimisation (z-search) inpainter",
-    build_network=dcgan.build_dcgan_generator,
-    make_task=lambda **options: tasks.UnconditionalGeneration((64, 64, 3), latent_dim=dcgan.LATENT_DIM,
-                                                              preset="dcgan", **options),
-    task_options=dict(_LATENT_TASK_OPTIONS),  # preset dcgan: binary L1, BCE prior, λ 0.1, betas 0.9/0.9, 500 steps
-    build_trainer=adversarial.trainer_builder(
-        lambda o: dcgan.build_dcgan_generator(synchronized=o["sync_bn"]),
-        lambda o: dcgan.build_dcgan_discriminator(synchronized=o["sync_bn"]),
-        adversarial_loss="bce_logits",  # R-576: sigmoid_cross_entropy_with_logits
-        content=False, inference_builder=latent_inpainting.prior_network),
-    trainer_options={
-        "d_steps": 1,                # R-576: 1 D update ...
-        "g_steps": 2,                # ... then 2 G updates per step, each gradient recomputed (proposal, §3)
-        "adversarial_weight": 1.0,
-        "real_label_smoothing": 0.1,  # R-576 smooth = 0.1: real label 0.9
-        "d_learning_rate": 2e-4,     # R-576: Adam 2e-4, beta_1 0.5 for both networks
-        "sync_bn": None,
-    },
-    image_shape=(64, 64, 3),
-    value_range=(-1.0, 1.0),         # R-576: x / 127.5 - 1
-    default_dataset="folder:../shared/data/faces/celeba_img_align",  # R-576: the first 10,000 sorted files
-    crop="face108",                  # R-576 image_size = 108, resized to 64
-    batch_size=128,                  # R-576
-    learning_rate=2e-4,
-    beta_1=0.5,
-    steps=780,                       # R-576: 10 epochs x 78 batches of 128 over 10,000 images (--max_examples=10000)
-    params=dcgan.GENERATOR_PARAMS,                  # 5,136,323
-    discriminator_params=dcgan.DISCRIMINATOR_PARAMS,  # 4,317,441
-))
-
-register(ModelSpec(
     id="refinement_ae",
     paper="seed 004 §2.2.4 (refinement autoencoder, 4 levels, 8192 code, BN, MSE; spec/models.md §9)",
     description="refine 64x64 latent-inpainting completions (autoencoder; pasted into the hole)",
     build_network=refinement.build_refinement_ae,
-    make_task=lambda **options: tasks.Refinement((64, 64, 3), **options),
+    make_task=tasks.Refinement,
     # refinement_cache: .npz of latent-inpainting completions (latent_inpainting.build_refinement_cache); None
     # (default): noisy originals (spec `--ae-input noise`). input_noise: σ in [-1, 1] units.
     task_options={"refinement_cache": None, "input_noise": 0.1},
     image_shape=(64, 64, 3),
     value_range=(-1.0, 1.0),         # the LSGAN's range (tanh output, proposal)
-    default_dataset="folder:../shared/data/faces/celeba_img_align",
+    default_dataset="celeb_a",       # SPEC §1
     crop="face108",
     batch_size=32,                   # seed: batch 32
     learning_rate=1e-3,              # proposal
     steps=2_000,                     # seed "trained till 2000 epochs", read as iterations (004-d)
     params=refinement.PARAMS,        # 3,124,803
     loss="mse",                      # seed: MSE
+))
+
+
+# --- beyond the seeds (issue 13): free-form inpainting ---------------------------------------------------------
+register(ModelSpec(
+    id="free_form_inpaint",
+    paper="beyond the seeds (issue 13): DeepFill v2's gated-convolution generator (Yu et al. 2019, §3.1) with a "
+          "PatchGAN (Isola et al. 2017) and pix2pixHD feature matching (Wang et al. 2018), trained on LaMa's "
+          "free-form masks (Suvorov et al. 2022)",
+    description="inpaint free-form holes (strokes, boxes) in faces of any size (gated convolutions, L1 + "
+                "adversarial + feature matching)",
+    build_network=free_form.build_free_form_generator,
+    make_task=functools.partial(tasks.MaskedInpainting, hole=32, mask_input=True, any_size=True,
+                                multiple=free_form.MULTIPLE),
+    task_options={"mask": "mixed"},  # tasks.MIXED_MASKS: centre 1/4, random box 1/4, LaMa thin/medium/thick 1/6 each
+    # D sees the composite image (prediction pasted into the hole) and the real one
+    adversarial=Adversarial(free_form.build_patch_discriminator,
+                            loss="bce_logits"),  # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's too)
+    trainer_options=gan_options(
+        content_loss="l1",           # L1 of the composite = L1 of the hole (the generator pastes back itself)
+        content_weight=100.0,        # pix2pix weighting, as dcgan_inpaint
+        feature_matching=10.0,       # pix2pixHD λ = 10 (eq. 4)
+        real_label_smoothing=0.0,
+    ),
+    image_shape=(64, 64, 3),
+    value_range=(-1.0, 1.0),
+    default_dataset="celeb_a",       # as dcgan_inpaint (same crop; shipped runs: the aligned CelebA folder)
+    crop="face108",
+    batch_size=32,                   # proposal
+    learning_rate=2e-4,              # pix2pix: Adam 2e-4, beta_1 0.5 (both networks)
+    beta_1=0.5,
+    steps=6_000,                     # proposal: ~64 epochs of the folder's 2,980 training faces at batch 32
+    params=free_form.GENERATOR_PARAMS,                  # 1,131,711 (computed)
+    discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (computed)
 ))

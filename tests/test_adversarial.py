@@ -14,14 +14,14 @@ import tensorflow as tf
 from keras import layers
 
 from keras_inpaint import registry
-from keras_inpaint.training import run
+from keras_inpaint.training import adversarial, run
 from keras_inpaint.training.adversarial import AdversarialTrainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _options(**trainer_options):
-    """A stand-in for RunConfig when a test needs trainer options (read with getattr by build_trainer)."""
+    """A stand-in for RunConfig when a test needs trainer options (read with getattr by adversarial.build_trainer)."""
     return types.SimpleNamespace(trainer_options=trainer_options, learning_rate=None, seed=0, jit_compile=False,
                                  steps_per_execution=1)
 
@@ -53,7 +53,7 @@ def _batch(n, shape_x, shape_y, seed=0):
 def test_one_step_updates_both_networks_and_logs_every_term():
     keras.utils.set_random_seed(0)
     spec = registry.get("context_encoder_gan")
-    trainer = spec.build_trainer(spec, run.RunConfig(model="context_encoder_gan").resolved())
+    trainer = adversarial.build_trainer(spec, run.RunConfig(model="context_encoder_gan").resolved())
     assert isinstance(trainer, AdversarialTrainer) and run.inference_network(trainer) is trainer.generator
     assert float(trainer.optimizer.learning_rate) == pytest.approx(2e-3)
     assert float(trainer.d_optimizer.learning_rate) == pytest.approx(2e-4)
@@ -121,15 +121,15 @@ def test_options_learning_rates_and_perceptual_loss_without_weights_fails_at_sta
     spec = registry.get("context_encoder_gan")
     cfg = _options()
     cfg.learning_rate = 1e-3                                   # --learning_rate keeps the paper's G:D ratio 10:1
-    assert float(spec.build_trainer(spec, cfg).d_optimizer.learning_rate) == pytest.approx(1e-4)
-    trainer = spec.build_trainer(spec, _options(d_learning_rate=5e-4, d_steps=2))
+    assert float(adversarial.build_trainer(spec, cfg).d_optimizer.learning_rate) == pytest.approx(1e-4)
+    trainer = adversarial.build_trainer(spec, _options(d_learning_rate=5e-4, d_steps=2))
     assert float(trainer.d_optimizer.learning_rate) == pytest.approx(5e-4) and trainer.d_steps == 2
     with pytest.raises(ValueError, match="no trainer option"):
-        spec.build_trainer(spec, _options(vgg_weights="x.h5"))
+        adversarial.build_trainer(spec, _options(vgg_weights="x.h5"))
     rg = registry.get("restoration_gan")
     with pytest.raises(ValueError, match="--vgg_weights"):
-        rg.build_trainer(rg, _options(content_loss="perceptual"))
-    wgan_gp = rg.build_trainer(rg, _options(gradient_penalty=10.0))
+        adversarial.build_trainer(rg, _options(content_loss="perceptual"))
+    wgan_gp = adversarial.build_trainer(rg, _options(gradient_penalty=10.0))
     assert wgan_gp.gradient_penalty_weight == 10.0
     assert wgan_gp.discriminator.get_layer("score").activation.__name__ == "linear"   # WGAN-GP critic
 

@@ -108,7 +108,7 @@ def test_tfds_data_dir_env_is_honoured(tfds_dir, monkeypatch):
 def test_training_pipeline_is_batched_and_reproducible(tfds_dir):
     from keras_inpaint import registry
 
-    task = registry.get("context_encoder").make_task()
+    task = registry.get("context_encoder").task()
     images = data.load_images("cifar10", "train", (32, 32), 3, data_dir=tfds_dir, max_examples=64)
     first = [next(iter(data.training_pipeline(images, 16, task.make_pair, seed=s))) for s in (1, 1, 2)]
     (x, y) = first[0]

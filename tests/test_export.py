@@ -72,7 +72,7 @@ def test_plain_tensorflow_load_matches_in_memory_model(trained, tmp_path, plain_
                                   np.round(out["fill"] * 255).astype(np.uint8))
     # ... and equal the in-memory model's output
     model = run.load_trained_model(run.RunConfig.load(result["run_dir"]).resolved())
-    task = registry.get("context_encoder").make_task()
+    task = registry.get("context_encoder").task()
     expected = task.serve(run.inference_network(model), tf.constant(images))
     np.testing.assert_allclose(out["fill"], expected["fill"].numpy(), atol=1e-5)
     assert np.abs(out["images"].astype(int) - expected["images"].numpy().astype(int)).max() <= 1

@@ -109,7 +109,7 @@ def test_synchronized_option_builds_synchronized_batchnorm():
 @pytest.mark.parametrize("model_id", ["context_encoder_gan", "dcgan_inpaint", "restoration_gan"])
 def test_registry_entries(model_id):
     spec = registry.get(model_id)
-    assert spec.build_trainer is not None and spec.value_range == (-1.0, 1.0)
+    assert spec.adversarial is not None and spec.value_range == (-1.0, 1.0)
     assert spec.build_network().count_params() == spec.params
     assert NETWORKS[f"{model_id} D"][1] == spec.discriminator_params
     with pytest.raises(ValueError, match="no trainer option"):
@@ -122,7 +122,7 @@ def test_registry_paper_defaults():
     assert (ce.batch_size, ce.learning_rate, ce.beta_1, ce.steps) == (32, 2e-3, 0.5, 80_000)
     assert ce.trainer_options["d_learning_rate"] == 2e-4
     assert (ce.trainer_options["content_weight"], ce.trainer_options["adversarial_weight"]) == (0.999, 0.001)
-    task = ce.make_task()
+    task = ce.task()
     assert isinstance(task, tasks.CentreHoleInpainting) and task.output == "fill" and task.value_range == (-1, 1)
     dc = registry.get("dcgan_inpaint")
     assert (dc.batch_size, dc.learning_rate, dc.beta_1, dc.crop) == (64, 2e-4, 0.5, "face108")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_inpaint import corruptions, data, exporting, inpaint, latent_inpainting, registry
+from keras_inpaint import corruptions, data, exporting, latent_inpainting, registry
+from keras_inpaint.cli import compare, inpaint
 from keras_inpaint.models import dcgan, lsgan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -169,11 +170,10 @@ def test_comparison_scores_every_method_on_the_same_faces(faces, prior):
 
 
 def test_comparison_cli_on_trained_runs(small_face_folder, tmp_path):
-    """`python -m keras_inpaint.evaluation` loads lsgan, dcgan_inpaint and refinement_ae run directories (one
+    """`python -m keras_inpaint.cli.compare` loads lsgan, dcgan_inpaint and refinement_ae run directories (one
     training step each on real faces) and writes the table as JSON and the grid as PNG."""
     from PIL import Image
 
-    from keras_inpaint import evaluation
     from keras_inpaint.training import run
 
     folder = small_face_folder(4, 2)
@@ -183,8 +183,8 @@ def test_comparison_cli_on_trained_runs(small_face_folder, tmp_path):
         run.train(run.RunConfig(model=model, dataset=f"folder:{folder}", steps=1, batch_size=2, val_examples=2,
                                 output_dir=runs[model], export_dir=None, task_options=options), verbose=0)
     out, grid = tmp_path / "table.json", tmp_path / "grid.png"
-    assert evaluation.main([f"--runs={runs['lsgan']},{runs['dcgan_inpaint']}", "--iterations=3",
-                            f"--refinement_run={runs['refinement_ae']}", f"--output={out}", f"--grid={grid}"]) == 0
+    assert compare.main([f"--runs={runs['lsgan']},{runs['dcgan_inpaint']}", "--iterations=3",
+                         f"--refinement_run={runs['refinement_ae']}", f"--output={out}", f"--grid={grid}"]) == 0
     import json
 
     results = json.loads(out.read_text())
@@ -193,4 +193,4 @@ def test_comparison_cli_on_trained_runs(small_face_folder, tmp_path):
     assert all(r["num_images"] == 2 for r in results.values())
     assert np.asarray(Image.open(grid)).shape == (2 * 64, 6 * 64, 3)
     with pytest.raises(SystemExit, match="not a face inpainter"):
-        evaluation.main([f"--runs={runs['refinement_ae']}"])
+        compare.main([f"--runs={runs['refinement_ae']}"])

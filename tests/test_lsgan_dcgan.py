@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_inpaint import registry, tasks
 from keras_inpaint.models import dcgan, lsgan
-from keras_inpaint.training import run
+from keras_inpaint.training import adversarial, run
 from keras_inpaint.training.adversarial import AdversarialTrainer
 
 
@@ -58,7 +58,7 @@ def test_registry_entries_and_paper_defaults():
     for spec in (ls, dc):
         assert spec.build_network().count_params() == spec.params
         assert spec.value_range == (-1.0, 1.0) and spec.image_shape == (64, 64, 3) and spec.crop == "face108"
-        assert spec.default_dataset == "folder:../shared/data/faces/celeba_img_align"
+        assert spec.default_dataset == "celeb_a"          # SPEC §1; tests pass the shared faces explicitly
         assert isinstance(spec.task(), tasks.UnconditionalGeneration)
         with pytest.raises(ValueError, match="no trainer option"):
             spec.resolve_trainer_options({"content_loss": "l1"})   # unconditional: no content loss
@@ -77,7 +77,7 @@ def test_registry_entries_and_paper_defaults():
 def test_one_train_step_changes_both_networks(model_id, g_updates):
     spec = registry.get(model_id)
     config = run.RunConfig(model=model_id).resolved()
-    trainer = spec.build_trainer(spec, config)
+    trainer = adversarial.build_trainer(spec, config)
     assert isinstance(trainer, AdversarialTrainer) and trainer.g_steps == g_updates
     task = config.task()
     images = tf.constant(np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3)), tf.uint8)
@@ -131,7 +131,7 @@ def test_extra_generator_update_recomputes_its_gradient():
 def test_grid_shows_samples_from_a_fixed_z():
     spec = registry.get("lsgan")
     task = spec.task(eval_iterations=2)
-    prior = run.inference_network(spec.build_trainer(spec, run.RunConfig(model="lsgan").resolved()))
+    prior = run.inference_network(adversarial.build_trainer(spec, run.RunConfig(model="lsgan").resolved()))
     images = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3)), tf.uint8)
     grid = task.grid(prior, images)
     assert grid.shape == (1, 2 * 64, 4 * 64, 3) and grid.dtype == tf.uint8

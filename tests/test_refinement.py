@@ -41,7 +41,7 @@ def test_network_parameter_count_and_layers():
 def test_registry_defaults():
     spec = registry.get("refinement_ae")
     assert (spec.batch_size, spec.learning_rate, spec.steps, spec.loss) == (32, 1e-3, 2000, "mse")
-    assert spec.build_trainer is None and spec.value_range == (-1.0, 1.0)
+    assert spec.adversarial is None and spec.value_range == (-1.0, 1.0)
     task = spec.task()
     assert isinstance(task, tasks.Refinement) and task.cache is None and task.noise == 0.1
     with pytest.raises(FileNotFoundError, match="refinement cache"):

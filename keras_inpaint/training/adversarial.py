@@ -27,7 +27,7 @@ Unconditional GANs (`lsgan`, `dcgan`: z -> image) use the same step with `conten
 `make_pair` returns `(z, real image)` with z ~ U(-1, 1) drawn from the pipeline's stateless per-batch seed, the
 generator loss is the adversarial term alone, and `g_content` is not logged. Their `inference_network()` is
 not the bare generator but `inference_builder(generator, discriminator)` (the z -> {image, score} prior that
-the latent-optimisation inpainter searches), which `training.run.inference_network` hands to the task.
+the latent-optimisation inpainter searches), which `training.checkpoints.inference_network` hands to the task.
 
 `view` is what the discriminator sees (a trainer option): the generator output / target as they are (the 16x16
 centre fill for `context_encoder_gan`, the whole image for the others), a `(top, left, h, w)` box of them, or
@@ -51,6 +51,7 @@ chosen so that one `train_step` is one graph and one fake batch:
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import keras
@@ -308,63 +309,68 @@ def _make_view(view):
     return lambda images: images[:, top:top + h, left:left + w, :]
 
 
-def trainer_builder(build_generator: Callable[[dict], keras.Model],
-                    build_discriminator: Callable[[dict], keras.Model], *, adversarial_loss: str,
-                    discriminator_view=None, content: bool = True,
-                    inference_builder: Callable | None = None) -> Callable:
-    """A `ModelSpec.build_trainer`: `(spec, run_config) -> compiled AdversarialTrainer`.
+def build_trainer(spec, config) -> AdversarialTrainer:
+    """The compiled `AdversarialTrainer` of a GAN registry entry: `spec.adversarial` (a
+    `keras_inpaint.registry.Adversarial`: discriminator, adversarial loss; the generator is `spec.build_network`)
+    with the resolved trainer options (`spec.trainer_options` overridden by `config.trainer_options`). Call
+    inside the strategy scope.
 
-    `build_generator(options)` / `build_discriminator(options)` receive the resolved trainer options
-    (`spec.trainer_options` overridden by `run_config.trainer_options`), with `options["sync_bn"]` resolved to a
-    bool (True iff the current `tf.distribute` strategy has more than one replica, unless set). Both optimisers
-    are Adam with the spec's betas; the generator's learning rate is `run_config.learning_rate` (else the
-    spec's), the discriminator's `options["d_learning_rate"]` scaled by the same factor as the generator's
-    unless it was overridden explicitly (absent: the generator's). Call inside the strategy scope.
-    `content=False` builds an unconditional (z -> image) GAN trainer: no content loss, whatever the options.
-    `inference_builder` is passed to the trainer (see `AdversarialTrainer`).
+    `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
+    replica, unless set) and passed as `synchronized=` to each network builder that has that parameter (the
+    networks with BatchNorm). Both optimisers are Adam with the spec's betas; the generator's learning rate is
+    `config.learning_rate` (else the spec's), the discriminator's `options["d_learning_rate"]` scaled by the
+    same factor as the generator's unless it was overridden explicitly (None: the generator's). An entry with
+    `content=False` is an unconditional (z -> image) GAN: no content loss, whatever the options.
 
     Raises:
-      ValueError: unknown trainer option; perceptual content loss without `vgg_weights` (at once, before any
-        training).
+      ValueError: not a GAN entry; unknown trainer option; perceptual content loss without `vgg_weights` (at
+        once, before any training).
       FileNotFoundError: `vgg_weights` names a missing file.
     """
+    recipe = spec.adversarial
+    if recipe is None:
+        raise ValueError(f"model {spec.id!r} is not a GAN (its registry entry has no `adversarial` recipe)")
+    overrides = dict(getattr(config, "trainer_options", None) or {})
+    opts = spec.resolve_trainer_options(overrides)
+    if opts.get("sync_bn") is None:
+        opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
+    g_lr = getattr(config, "learning_rate", None) or spec.learning_rate
+    if overrides.get("d_learning_rate") is not None:
+        d_lr = float(overrides["d_learning_rate"])
+    elif opts.get("d_learning_rate") is not None:
+        d_lr = float(opts["d_learning_rate"]) * g_lr / spec.learning_rate
+    else:
+        d_lr = g_lr
+    generator = _build(spec.build_network, opts["sync_bn"])
+    discriminator = _build(recipe.discriminator, opts["sync_bn"],
+                           **(recipe.discriminator_options(opts) if recipe.discriminator_options else {}))
+    content_fn = opts.get("content_loss", "mse") if recipe.content else None
+    if content_fn == "perceptual":
+        content_fn = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
+                                        preprocess=bool(opts.get("vgg_preprocess", False)),
+                                        value_range=spec.value_range)
+    trainer = AdversarialTrainer(
+        generator, discriminator, adversarial_loss=recipe.loss, content_loss=content_fn,
+        content_weight=opts.get("content_weight", 1.0), adversarial_weight=opts.get("adversarial_weight", 1.0),
+        d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
+        real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
+        discriminator_view=recipe.view, seed=getattr(config, "seed", 0),
+        g_steps=opts.get("g_steps", 1) or 1, inference_builder=recipe.inference,
+        feature_matching_weight=opts.get("feature_matching", 0.0) or 0.0, name=f"{spec.id}_trainer")
+    d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
+    if trainer.dtype_policy.name == "mixed_float16":
+        # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.
+        d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer, name="d_loss_scale")
+    trainer.compile(
+        keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
+        d_optimizer,
+        jit_compile=getattr(config, "jit_compile", False),
+        steps_per_execution=getattr(config, "steps_per_execution", 1))
+    return trainer
 
-    def build(spec, config) -> AdversarialTrainer:
-        overrides = dict(getattr(config, "trainer_options", None) or {})
-        opts = spec.resolve_trainer_options(overrides)
-        if opts.get("sync_bn") is None:
-            opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
-        g_lr = getattr(config, "learning_rate", None) or spec.learning_rate
-        if overrides.get("d_learning_rate") is not None:
-            d_lr = float(overrides["d_learning_rate"])
-        elif opts.get("d_learning_rate") is not None:
-            d_lr = float(opts["d_learning_rate"]) * g_lr / spec.learning_rate
-        else:
-            d_lr = g_lr
-        generator = build_generator(opts)
-        discriminator = build_discriminator(opts)
-        content_fn = opts.get("content_loss", "mse") if content else None
-        if content_fn == "perceptual":
-            content_fn = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
-                                            preprocess=bool(opts.get("vgg_preprocess", False)),
-                                            value_range=spec.value_range)
-        trainer = AdversarialTrainer(
-            generator, discriminator, adversarial_loss=adversarial_loss, content_loss=content_fn,
-            content_weight=opts.get("content_weight", 1.0), adversarial_weight=opts.get("adversarial_weight", 1.0),
-            d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
-            real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
-            discriminator_view=discriminator_view, seed=getattr(config, "seed", 0),
-            g_steps=opts.get("g_steps", 1) or 1, inference_builder=inference_builder,
-            feature_matching_weight=opts.get("feature_matching", 0.0) or 0.0, name=f"{spec.id}_trainer")
-        d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
-        if trainer.dtype_policy.name == "mixed_float16":
-            # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.
-            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer, name="d_loss_scale")
-        trainer.compile(
-            keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
-            d_optimizer,
-            jit_compile=getattr(config, "jit_compile", False),
-            steps_per_execution=getattr(config, "steps_per_execution", 1))
-        return trainer
 
-    return build
+def _build(builder, synchronized: bool, **kwargs) -> keras.Model:
+    """Calls a network builder, with `synchronized=` if it takes that argument (networks with BatchNorm)."""
+    if "synchronized" in inspect.signature(builder).parameters:
+        kwargs["synchronized"] = synchronized
+    return builder(**kwargs)

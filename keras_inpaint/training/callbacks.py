@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_inpaint.training.run import trained_steps
+from keras_inpaint.training.checkpoints import trained_steps
 
 
 class ImageMetricsCallback(keras.callbacks.Callback):

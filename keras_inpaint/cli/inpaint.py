@@ -1,6 +1,6 @@
 """Inpaint image files with an exported inpainter SavedModel (e.g. the latent-optimisation `lsgan` / `dcgan`).
 
-  python -m keras_inpaint.inpaint --prior=saved_models/lsgan/1 --images='photos/*.jpg' --mask=centre \\
+  python -m keras_inpaint.cli.inpaint --prior=saved_models/lsgan/1 --images='photos/*.jpg' --mask=centre \\
       --output_dir=inpainted
 
 Runs the SavedModel's `serving_default` (uint8 `images` + float32 `mask`, 1.0 = fill; SPEC §4) on image files:
@@ -93,7 +93,7 @@ def make_mask(kind: str, size: tuple[int, int], rng: np.random.Generator) -> np.
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m keras_inpaint.inpaint", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m keras_inpaint.cli.inpaint", description=__doc__.splitlines()[0])
     p.add_argument("--prior", required=True, help="exported SavedModel directory, e.g. saved_models/lsgan/1")
     p.add_argument("--images", required=True, help="image file, directory or glob")
     p.add_argument("--mask", default="centre", help="centre | random | PATH to a mask image (white = fill)")

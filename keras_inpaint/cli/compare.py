@@ -1,0 +1,89 @@
+"""Compare face inpainters trained in run directories on the same held-back faces and centre hole (seed 004
+Table 3.2 layout): latent z-search priors (lsgan, dcgan), with or without the refinement autoencoder, and
+conditional inpainters (dcgan_inpaint, free_form_inpaint).
+
+  python -m keras_inpaint.cli.compare --runs=runs/lsgan-RUN,runs/dcgan_inpaint-RUN \\
+      [--refinement_run=runs/refinement_ae-RUN] [--num_images=N] [--output=table.json] [--grid=grid.png]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import tensorflow as tf
+
+from keras_inpaint import data, evaluation, tasks
+from keras_inpaint.data import to_uint8
+from keras_inpaint.training import callbacks, checkpoints
+
+
+def main(argv=None) -> int:
+    """`python -m keras_inpaint.cli.compare --runs=RUN[,RUN...] [--refinement_run=RUN]`: Table 3.2 comparison."""
+
+    p = argparse.ArgumentParser(description="Compare trained face inpainters on the same held-back faces and "
+                                "centre holes (seed 004 Table 3.2 layout): SSIM, PSNR and hole PSNR after paste-back, "
+                                "next to the mean-colour baseline.")
+    p.add_argument("--runs", required=True, help="comma-separated run directories of lsgan, dcgan (latent "
+                   "z-search inpainters) and/or dcgan_inpaint")
+    p.add_argument("--refinement_run", default=None, help="a refinement_ae run directory: adds a '+ refinement' "
+                   "row for each latent inpainter (same search, refined output pasted into the hole)")
+    p.add_argument("--iterations", type=int, default=None, help="z-search Adam steps (default: each run's "
+                   "eval_iterations, 100)")
+    p.add_argument("--num_images", type=int, default=None, help="first N held-back faces (default: all)")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--output", default=None, help="write the results as JSON here")
+    p.add_argument("--grid", default=None, help="write a PNG grid of the first 6 faces here")
+    args = p.parse_args(argv)
+
+    refiner = None
+    if args.refinement_run:
+        run = checkpoints.load_run(args.refinement_run)
+        if run.spec.id != "refinement_ae":
+            raise SystemExit(f"error: {args.refinement_run} is a {run.spec.id} run")
+        refiner = checkpoints.inference_network(run.model)
+    methods, first, hole = {}, None, None
+    for run_dir in args.runs.split(","):
+        run = checkpoints.load_run(run_dir)
+        config, task, network = run.config, run.task, checkpoints.inference_network(run.model)
+        first = first or run
+        if task.latent_search:
+            inpainter = task.inpainter(network, refiner=refiner)
+            iterations = args.iterations or task.eval_iterations
+            name = f"{config.model} + z-search ({iterations} it.)"
+
+            def latent(images, mask, i, inpainter=inpainter, iterations=iterations, name=name):
+                # the z start the task's own evaluation uses (seeded by the pixels, so every row sees the same z)
+                r = inpainter.complete(images, mask, tasks.content_seed(images, tasks.LATENT_SEED), iterations)
+                if "images_unrefined" not in r:
+                    return r["images"]
+                return {name: r["images_unrefined"], f"{name} + refinement": r["images"]}
+
+            methods[name] = tf.function(latent)
+        elif task.family == "inpainting" and task.takes_mask:
+            def conditional(images, mask, i, task=task, network=network):
+                return to_uint8(task.restore(network, images, mask=mask)["restored"], task.value_range)
+
+            methods[config.model] = tf.function(conditional)
+        else:
+            raise SystemExit(f"error: {run_dir} is a {config.model} run, not a face inpainter "
+                             "(lsgan, dcgan or dcgan_inpaint)")
+        hole = hole or task.hole
+    spec, first = first.spec, first.config
+    images = data.load_images(first.dataset, "test", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=first.data_dir, crop=spec.crop, max_examples=args.num_images)
+    results, grid = evaluation.compare_inpainters(methods, images, hole, args.batch_size,
+                                                  grid_images=6 if args.grid else 0)
+    n = next(iter(results.values()))["num_images"]
+    title = f"{n} held-back faces of {first.dataset}, centre {hole}x{hole} hole"
+    print(evaluation.format_comparison(results, title))
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.grid is not None and grid is not None:
+        callbacks.save_png(grid, args.grid)
+        print(f"Wrote {args.grid} (masked | {' | '.join(results)} | original)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,275 @@
+"""Inpainting tasks: a fixed centred hole (seed 000's context encoders) and arbitrary masks (seed 001's
+conditional DCGAN, the free-form inpainter of issue 13), with the mask recipes of training and evaluation."""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from keras_inpaint import corruptions, metrics
+from keras_inpaint.data import to_model_range, to_uint8, to_unit_range
+from keras_inpaint.tasks.base import Task, check_mask, content_seed, image_and_mask_specs, rows_grid, run_padded
+
+
+class CentreHoleInpainting(Task):
+    """Inpainting of a fixed centred hole, the network predicting only the hole ("fill") or the whole image.
+
+    Seed 000 §IV-A: a 16x16 square is cut from the centre of each 32x32 CIFAR-10 image; the image with the
+    hole is the input and the cut square is the target. The restored image is the input with the predicted
+    fill pasted back (SPEC §2), so every known pixel is kept exactly.
+
+    Args:
+      image_shape: (H, W, C) of the model input.
+      hole: side of the centred square hole in pixels (16 for seed 000).
+      value_range: the network's value range, (0, 1) or (-1, 1).
+      fill_value: value written into the hole of the network input, in `value_range` (SPEC §2: 0.0).
+      output: "fill" if the network returns only the hole box `[N, hole, hole, C]`, "image" if it returns
+        a full `[N, H, W, C]` image.
+    """
+
+    family = "inpainting"
+
+    def __init__(self, image_shape, hole: int, value_range, fill_value: float = 0.0, output: str = "fill"):
+        if output not in ("fill", "image"):
+            raise ValueError(f"output must be 'fill' or 'image', got {output!r}")
+        self.image_shape = tuple(image_shape)
+        self.hole = hole
+        self.value_range = tuple(value_range)
+        self.fill_value = fill_value
+        self.output = output
+        self.box = corruptions.centre_box(self.image_shape[0], self.image_shape[1], hole)
+
+    # --- training -------------------------------------------------------------------------------------
+    def mask(self, images: tf.Tensor) -> tf.Tensor:
+        """float32 `[N, H, W, 1]` centre mask (1.0 = hole) for a batch `images` `[N, H, W, C]`."""
+        return corruptions.centre_mask(tf.shape(images)[0], self.image_shape[0], self.image_shape[1], self.hole)
+
+    def make_pair(self, images: tf.Tensor, seed=None):
+        """uint8 `[N, H, W, C]` -> (network input `[N, H, W, C]`, target `[N, hole, hole, C]` or full image).
+
+        Both in the model's value range. `seed` is unused (the centre hole is not random) but accepted so
+        every task has the same signature for `data.training_pipeline`.
+        """
+        x = to_model_range(images, self.value_range)
+        masked = corruptions.apply_hole(x, self.mask(x), self.fill_value)
+        target = corruptions.crop_box(x, self.box) if self.output == "fill" else x
+        return masked, target
+
+    # --- inference ------------------------------------------------------------------------------------
+    def restore(self, network, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """Runs `network` on uint8 `images` `[N, H, W, C]`.
+
+        Returns a dict of float32 tensors in the model's value range: `input` (masked network input), `mask`,
+        `prediction` (full-frame network output, hole box placed in the frame for "fill" networks), `fill`
+        (`[N, hole, hole, C]`) and `restored` (paste-back of the prediction into the hole).
+        """
+        x = to_model_range(images, self.value_range)
+        mask = self.mask(x)
+        masked = corruptions.apply_hole(x, mask, self.fill_value)
+        out = network(masked, training=training)
+        if self.output == "fill":
+            fill = out
+            prediction = corruptions.place_in_box(out, self.box, self.image_shape[0], self.image_shape[1])
+        else:
+            fill = corruptions.crop_box(out, self.box)
+            prediction = out
+        restored = corruptions.paste_back(x, prediction, mask)
+        return {"input": masked, "mask": mask, "prediction": prediction, "fill": fill, "restored": restored}
+
+    def serve(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """SavedModel `serving_default` body (SPEC §4): uint8 `images` -> uint8 `images` (pasted back) and
+        float32 `fill` `[N, hole, hole, C]` in [0, 1]."""
+        r = self.restore(network, images)
+        fill = tf.clip_by_value(to_unit_range(r["fill"], self.value_range), 0.0, 1.0)
+        return {"images": to_uint8(r["restored"], self.value_range), "fill": fill}
+
+    def serving_signatures(self):
+        """{signature name: (function of the network and inputs, list of input TensorSpecs)} for export."""
+        h, w, c = self.image_shape
+        spec = [tf.TensorSpec([None, h, w, c], tf.uint8, name="images")]
+        return {"serving_default": (self.serve, spec)}
+
+    # --- evaluation -----------------------------------------------------------------------------------
+    def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Per-image metrics `[N]` for the model and for the mean-colour baseline (prefix `baseline_`).
+
+        Whole-image PSNR/SSIM after paste-back; hole PSNR, mean L1 and mean L2 (SPEC §3), all in [0, 1] units;
+        `mask_area`, each image's hole fraction (`evaluation.evaluate` reports every metric per area bin).
+        """
+        r = self.restore(network, images)
+        target = tf.cast(images, tf.float32) / 255.0
+        out = metrics.inpainting_metrics(to_unit_range(r["restored"], self.value_range), target, r["mask"])
+        baseline = corruptions.mean_colour_fill(target, r["mask"])
+        out.update({f"baseline_{k}": v for k, v in metrics.inpainting_metrics(baseline, target, r["mask"]).items()})
+        out["mask_area"] = tf.reduce_mean(r["mask"], axis=[1, 2, 3])
+        return out
+
+    def grid(self, network, images: tf.Tensor) -> tf.Tensor:
+        """Image grid, uint8 `[1, N*H, 3*W, C]`: one row per image, masked input | output (pasted back) | original."""
+        r = self.restore(network, images)
+        return rows_grid([to_uint8(r["input"], self.value_range), to_uint8(r["restored"], self.value_range),
+                          tf.cast(images, tf.uint8)])
+
+    # Reported in the printed table, in this order, with a short explanation of each.
+    report = (
+        ("psnr", "PSNR whole image after paste-back (dB)"),
+        ("ssim", "SSIM whole image after paste-back"),
+        ("hole_psnr", "PSNR of the hole only (dB)"),
+        ("hole_l1", "mean L1 of the hole ([0,1] units)"),
+        ("hole_l2", "mean L2 of the hole ([0,1] units)"),
+    )
+    baseline_name = "mean colour of the known pixels"
+
+
+MASK_EVAL_SEED = 30_01  # first seed word of evaluation random-box masks (the second word hashes the pixels)
+
+
+MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "brush", "mixed")
+# "mixed" (the free_form_inpaint training default): per batch, one kind drawn with these probabilities.
+MIXED_MASKS = (("centre", 0.25), ("random_box", 0.25), ("free_form:thin", 1 / 6), ("free_form:medium", 1 / 6),
+               ("free_form:thick", 1 / 6))
+
+
+def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 16, 1 / 4)) -> tf.Tensor:
+    """A float32 `[N, H, W, 1]` mask (1.0 = hole) of `kind` (`MASK_KINDS`) for a batch `images` `[N, H, W, C]`.
+
+    "centre": the centred `hole` x `hole` square (images of a static size); "random_box": one box of
+    `box_area` of the image (`corruptions.random_box_mask`); "free_form:thin|medium|thick": LaMa's strokes and
+    boxes (`corruptions.free_form_mask`); "brush": DeepFill v2's strokes (`corruptions.brush_stroke_mask`);
+    "mixed": one of `MIXED_MASKS` for the whole batch, drawn from `seed`.
+
+    Raises:
+      ValueError: unknown kind.
+    """
+    if kind not in MASK_KINDS:
+        raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {kind!r}")
+    shape = tf.shape(images)[:3]
+    if kind == "centre":
+        h, w = images.shape[1], images.shape[2]
+        if h is None or w is None:
+            raise ValueError("the centre mask needs images of a static size")
+        return corruptions.centre_mask(shape[0], h, w, hole)
+    if kind == "random_box":
+        return corruptions.random_box_mask(shape, seed, *box_area)
+    if kind == "brush":
+        return corruptions.brush_stroke_mask(shape, seed)
+    if kind.startswith("free_form:"):
+        return corruptions.free_form_mask(shape, seed, kind.split(":", 1)[1])
+    pick, draw = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
+    cumulative = tf.cumsum([p for _, p in MIXED_MASKS])
+    index = tf.reduce_sum(tf.cast(tf.random.stateless_uniform([], pick) >= cumulative[:-1], tf.int32))
+    branches = [lambda k=k: make_mask(k, images, draw, hole, box_area) for k, _ in MIXED_MASKS]
+    return tf.switch_case(index, branches)
+
+
+class MaskedInpainting(CentreHoleInpainting):
+    """Inpainting of arbitrary holes by a network that returns the whole image (`dcgan_inpaint`, SPEC §1.1;
+    `free_form_inpaint`, issue 13).
+
+    Seed 001 (text): "the input of the generated model is changed from noise to the broken original image ...
+    the broken image and the original image are used as the training data pair"; "A simple cropping and
+    stitching is performed": the output is pasted back into the hole (SPEC §2). The network input is the image
+    with the hole set to `fill_value` (0.0, mid-grey in [-1, 1]), followed by the mask as a fourth channel when
+    `mask_input` (the gated-convolution inpainter); the target is the whole original image.
+
+    Masks (`mask` option, `make_mask`): "centre" (the centre `hole` x `hole` square, 32x32 of 64x64: R-576's
+    `scale = 0.25`), "random_box" (one rectangle of `box_area` (1/16 to 1/4) of the image anywhere), LaMa's
+    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" (one of
+    `MIXED_MASKS` per batch). Training masks are drawn from the pipeline's per-batch seed; evaluation masks are
+    seeded by the pixels (`content_seed`), so a test image always gets the same hole whichever model is scored
+    (a fixed mask set per kind). Metrics and baseline are `CentreHoleInpainting`'s (whole-image PSNR/SSIM after
+    paste-back, hole PSNR/L1/L2; mean colour; `mask_area` for the per-area-bin report).
+
+    Export (SPEC §4): `serving_default` takes uint8 `images` `[None, H, W, C]` and a required float32 `mask`
+    `[None, H, W, 1]` (1.0 = fill), validated by `check_mask`; `centre_mask` takes `images` alone and inpaints
+    the centre square. Both return uint8 `images` (pasted back). With `any_size`, H and W of `serving_default`
+    are free (the network must be fully convolutional; inputs are padded to a multiple of `multiple`).
+
+    Args:
+      image_shape: (H, W, C) of training and evaluation images, 64x64x3 for dcgan_inpaint.
+      hole: side of the centre square (32).
+      value_range: the network's range ((-1, 1) for the tanh generators).
+      fill_value: hole value of the network input, in `value_range`.
+      mask: one of `MASK_KINDS`.
+      box_area: (min, max) fraction of the image area of a random box.
+      mask_input: the network takes `[image with hole, mask]` (C + 1 channels) instead of the image alone.
+      any_size: serve images of any size (fully convolutional networks).
+      multiple: the size multiple the network needs (`run_padded`).
+    Raises:
+      ValueError: unknown `mask`.
+    """
+
+    takes_mask = True
+
+    def __init__(self, image_shape, hole: int = 32, value_range=(-1.0, 1.0), fill_value: float = 0.0,
+                 mask: str = "centre", box_area=(1 / 16, 1 / 4), mask_input: bool = False, any_size: bool = False,
+                 multiple: int = 16):
+        super().__init__(image_shape, hole, value_range, fill_value=fill_value, output="image")
+        if mask not in MASK_KINDS:
+            raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {mask!r}")
+        self.mask_kind = mask
+        self.box_area = tuple(float(v) for v in box_area)
+        self.mask_input = bool(mask_input)
+        self.any_size = bool(any_size)
+        self.multiple = int(multiple)
+
+    def mask(self, images: tf.Tensor, seed=None) -> tf.Tensor:
+        """float32 `[N, H, W, 1]` training/evaluation mask for uint8 `images` (1.0 = hole).
+
+        Of the task's kind (`make_mask`), random kinds from `seed` (int64 `[2]`; None derives it from the pixels
+        of `images`, which must then be the uint8 batch).
+        """
+        if self.mask_kind == "centre":
+            return corruptions.centre_mask(tf.shape(images)[0], self.image_shape[0], self.image_shape[1],
+                                           self.hole)
+        if seed is None:
+            seed = content_seed(images, MASK_EVAL_SEED)
+        return make_mask(self.mask_kind, images, seed, self.hole, self.box_area)
+
+    def network_input(self, x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        """The network input for float `x` `[N, H, W, C]` in `value_range` and `mask`: the image with its hole
+        set to `fill_value`, then (with `mask_input`) the mask as channel C."""
+        masked = corruptions.apply_hole(x, mask, self.fill_value)
+        return tf.concat([masked, tf.cast(mask, masked.dtype)], axis=-1) if self.mask_input else masked
+
+    def make_pair(self, images: tf.Tensor, seed=None):
+        """uint8 `[N, H, W, C]` -> (network input, whole original image), float32 in `value_range`."""
+        x = to_model_range(images, self.value_range)
+        return self.network_input(x, self.mask(images, seed)), x
+
+    def restore(self, network, images: tf.Tensor, training: bool = False, mask=None) -> dict[str, tf.Tensor]:
+        """Inpaints uint8 `images` `[N, H, W, C]` where `mask` is 1 (default: the task's evaluation mask).
+
+        Returns float32 tensors in the model's value range: `input` (masked image), `mask`, `prediction` (whole
+        network output), `fill` (the prediction's centre square) and `restored` (paste-back). A given mask is
+        validated by `check_mask`.
+        """
+        mask = self.mask(images) if mask is None else check_mask(mask, images)
+        x = to_model_range(images, self.value_range)
+        inputs = self.network_input(x, mask)
+        if self.any_size:
+            out = run_padded(network, inputs, self.multiple, training=training)
+        else:
+            out = network(inputs, training=training)
+        restored = corruptions.paste_back(x, out, mask)
+        fill = corruptions.crop_box(out, self.box) if images.shape[1] == self.image_shape[0] else out
+        return {"input": inputs[..., :x.shape[-1]], "mask": mask, "prediction": out, "fill": fill,
+                "restored": restored}
+
+    def serve(self, network, images: tf.Tensor, mask: tf.Tensor) -> dict[str, tf.Tensor]:
+        """SavedModel `serving_default`: uint8 `images` + float32 `mask` (1.0 = fill) -> uint8 `images`."""
+        r = self.restore(network, images, mask=mask)
+        return {"images": to_uint8(r["restored"], self.value_range)}
+
+    def serve_centre(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """SavedModel `centre_mask`: uint8 `images` -> uint8 `images` with the centre square inpainted."""
+        mask = corruptions.centre_mask(tf.shape(images)[0], self.image_shape[0], self.image_shape[1], self.hole)
+        r = self.restore(network, images, mask=mask)
+        return {"images": to_uint8(r["restored"], self.value_range)}
+
+    def serving_signatures(self):
+        """{name: (function, input TensorSpecs)}: `serving_default` (images, mask; any H, W with `any_size`) and
+        `centre_mask` (images of the training size)."""
+        images, mask = image_and_mask_specs(self.image_shape)
+        centre = {"centre_mask": (self.serve_centre, [images])}
+        if self.any_size:
+            images, mask = image_and_mask_specs((None, None, self.image_shape[2]))
+        return {"serving_default": (self.serve, [images, mask]), **centre}

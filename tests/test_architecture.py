@@ -1,0 +1,167 @@
+"""The package's one-way architecture (issue 11; README "Architecture").
+
+Static checks over the source (ast, no imports): no import cycle among keras_inpaint's modules, no
+function-level import of the package inside it (the old way of dodging a cycle), and each module imports only
+from its own layer or the ones below it. A dynamic check: one `train.py` run resolves its configuration once,
+builds its task once and never re-reads its own config.json.
+"""
+import ast
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "keras_inpaint"
+
+# Layers from the bottom up; a module may import its own layer and the ones below, never above.
+LAYERS = [
+    ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models"}),
+    ("latent search", {"latent_inpainting"}),      # the z-search algorithm the latent tasks wrap
+    ("tasks", {"tasks"}),
+    ("registry", {"registry"}),
+    ("training, evaluation, export", {"training", "evaluation", "exporting", "prediction"}),
+    ("entry points", {"cli"}),
+]
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {_module_name(p): ast.parse(p.read_text(), str(p)) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imported(module: str, node: ast.AST, known: set[str]) -> list[str]:
+    """The keras_inpaint modules an Import/ImportFrom node names (`from keras_inpaint import data` -> data)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == "keras_inpaint"]
+    if node.level:                                   # relative import
+        package = module.split(".")
+        if not (PACKAGE / pathlib.Path(*package[1:]) / "__init__.py").exists():
+            package = package[:-1]
+        base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else []))
+    else:
+        base = node.module or ""
+    if base.split(".")[0] != "keras_inpaint":
+        return []
+    return [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+
+
+def _graph() -> tuple[dict[str, set[str]], list[tuple[str, int, str]]]:
+    """({module: modules it imports at any level}, [(module, line, target) of imports inside functions])."""
+    modules = _modules()
+    known = set(modules)
+    graph, nested = {}, []
+    for name, tree in modules.items():
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                deps.update(t for t in _imported(name, node, known) if t != name)
+        for func in ast.walk(tree):
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(func):
+                    if isinstance(node, (ast.Import, ast.ImportFrom)):
+                        nested += [(name, node.lineno, t) for t in _imported(name, node, known)]
+        graph[name] = deps
+    return graph, nested
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    if len(parts) == 1:                              # the package's own __init__
+        return 0
+    for i, (_, members) in enumerate(LAYERS):
+        if parts[1] in members:
+            return i
+    raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it to LAYERS")
+
+
+def test_the_graph_sees_known_edges():
+    """Guards the checks below against a parser that finds nothing."""
+    graph, _ = _graph()
+    assert "keras_inpaint.tasks.base" in graph["keras_inpaint.tasks.inpainting"]
+    assert "keras_inpaint.registry" in graph["keras_inpaint.training.config"]
+    assert "keras_inpaint.data" in graph["keras_inpaint.training.run"]
+    assert len(graph) > 30
+
+
+def test_no_import_cycle():
+    graph, _ = _graph()
+    state = {}                                       # 1: on the DFS stack, 2: done
+
+    def visit(node, path):
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            if dep.startswith("keras_inpaint.") and dep.count(".") and dep in graph:
+                # importing a package runs its __init__; `a.b` importing `a` is not a cycle through b
+                if node.startswith(dep + "."):
+                    continue
+                if state.get(dep) == 1:
+                    cycle = path[path.index(dep):] + [dep]
+                    pytest.fail("import cycle: " + " -> ".join(cycle))
+                if dep not in state:
+                    visit(dep, path + [dep])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_no_function_level_import_of_the_package():
+    _, nested = _graph()
+    assert not nested, "function-level imports of keras_inpaint (import at the top instead): " + ", ".join(
+        f"{m}:{line} -> {t}" for m, line, t in nested)
+
+
+def test_imports_point_one_way():
+    graph, _ = _graph()
+    upward = [(m, d) for m, deps in graph.items() for d in deps
+              if d in graph and d.count(".") and _layer(d) > _layer(m)]
+    assert not upward, "imports pointing up the layers (README 'Architecture'): " + ", ".join(
+        f"{m} -> {d} ({LAYERS[_layer(m)][0]} -> {LAYERS[_layer(d)][0]})" for m, d in upward)
+
+
+COUNTING_TRAIN = r"""
+import json, runpy, sys
+from keras_inpaint import registry
+from keras_inpaint.training import config
+
+counts = {"resolve": 0, "task": 0, "config_json_reads": 0}
+
+def counting(name, f):
+    def wrapper(*a, **k):
+        counts[name] += 1
+        return f(*a, **k)
+    return wrapper
+
+config.RunConfig._filled = counting("resolve", config.RunConfig._filled)
+registry.ModelSpec.task = counting("task", registry.ModelSpec.task)
+config.RunConfig.load = staticmethod(counting("config_json_reads", config.RunConfig.load))
+sys.argv = ["train.py"] + sys.argv[1:]
+try:
+    runpy.run_path("train.py", run_name="__main__")
+except SystemExit as e:
+    if e.code not in (0, None):
+        raise
+print("COUNTS" + json.dumps(counts))
+"""
+
+
+def test_one_train_run_resolves_once_and_builds_its_task_once(tmp_path, tfds_dir):
+    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read."""
+    r = subprocess.run(
+        [sys.executable, "-c", COUNTING_TRAIN, "--model=context_encoder", "--dataset=cifar10", f"--data_dir={tfds_dir}",
+         "--steps=2", "--batch_size=4", "--max_examples=16", "--val_examples=4", "--test_examples=8",
+         f"--output_dir={tmp_path / 'run'}", f"--export_dir={tmp_path / 'export'}", "--no_download"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    counts = json.loads(r.stdout.split("COUNTS", 1)[1])
+    assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0}, counts
+    assert os.listdir(tmp_path / "export"), "the run exported nothing: the counts cover too little"
