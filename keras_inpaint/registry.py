@@ -167,6 +167,9 @@ def get(model_id: str) -> ModelSpec:
 
 
 # --- seed 000: context encoders (Pathak et al. 2016; spec/models.md §1-2) --------------------------------------
+# Both context encoders: the centre 16x16 of a 32x32 image is the hole, the network outputs the fill (seed 000).
+_CENTRE_16_FILL = functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill")
+
 # GAN entries: `params` is the generator's count (the exported inference network), `discriminator_params` the
 # D's; `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
 register(ModelSpec(
@@ -174,7 +177,7 @@ register(ModelSpec(
     paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",
     description="inpaint the centre 16x16 of a 32x32 image (L2 autoencoder)",
     build_network=context_encoder.build_context_encoder,
-    make_task=functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill"),
+    make_task=_CENTRE_16_FILL,
     image_shape=(32, 32, 3),
     value_range=(0.0, 1.0),          # ReLU output (spec/models.md §1, 000-d)
     default_dataset="cifar10",
@@ -190,7 +193,7 @@ register(ModelSpec(
     paper="seed 000 §IV-B, Tables I-II (adversarial context encoder; Pathak et al. 2016, R-CE train.lua)",
     description="inpaint the centre 16x16 of a 32x32 image (generator + discriminator on the centre, L2 + adversarial)",
     build_network=context_encoder.build_context_encoder_generator,
-    make_task=functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill"),
+    make_task=_CENTRE_16_FILL,
     # D sees the 16x16 centre: the generator's fill and the target centre (view None: the fill as it is)
     adversarial=Adversarial(context_encoder.build_context_encoder_discriminator,
                             loss="bce"),     # seed Table I: "Binary Cross Entropy"
