@@ -22,5 +22,5 @@ setup(
         "absl-py>=2,<3",
         "tensorboard>=2.16,<2.22",
     ],
-    extras_require={"test": ["pytest>=8,<10"]},
+    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"]},
 )

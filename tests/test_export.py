@@ -25,12 +25,18 @@ np.savez(sys.argv[3], **{k: v.numpy() for k, v in out.items()})
 """
 
 
+# The first N test images (`--test_examples` / evaluate.py `--max_examples`): the same images on both sides.
+# The whole-split default is covered by test_training / test_denoising.
+TEST_EXAMPLES = 512
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tfds_dir):
     tmp = tmp_path_factory.mktemp("export")
     config = run.RunConfig(model="context_encoder", dataset="cifar10", data_dir=tfds_dir,
                            output_dir=str(tmp / "run"), steps=20, steps_per_epoch=10, batch_size=32,
-                           max_examples=256, val_examples=32, export_dir=str(tmp / "saved_models"))
+                           max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
+                           export_dir=str(tmp / "saved_models"))
     result = run.train(config, verbose=0)
     images = next(iter(data.load_images("cifar10", "test", (32, 32), 3, data_dir=tfds_dir,
                                         max_examples=8).batch(8))).numpy()
@@ -49,7 +55,7 @@ def test_export_layout_and_model_card(trained):
     card = json.load(open(os.path.join(path, "assets", "model_card.json")))
     assert card["id"] == "context_encoder" and card["dataset"] == "cifar10" and card["steps"] == 20
     assert card["parameters"] == 4_365_635 and card["value_range"] == [0.0, 1.0]
-    assert card["metrics"]["num_images"] == 10_000
+    assert card["metrics"]["num_images"] == TEST_EXAMPLES   # --test_examples bounds it
     sig = card["signatures"]["serving_default"]
     assert sig["inputs"] == {"images": "uint8[None, 32, 32, 3]"}
     assert sig["outputs"] == {"images": "uint8[None, 32, 32, 3]", "fill": "float32[None, 16, 16, 3]"}
@@ -140,7 +146,8 @@ def _assert_same_scores(ours: dict, run_metrics: dict):
 
 def test_evaluate_saved_model_reproduces_the_runs_own_metrics(trained, tfds_dir):
     result, _, _ = trained
-    ours = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, verbose=False)
+    ours = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, max_examples=TEST_EXAMPLES,
+                                           verbose=False)
     _assert_same_scores(ours, result["metrics"])
     assert ours["dataset"] == "cifar10" and ours["split"] == "test"
 
@@ -148,9 +155,11 @@ def test_evaluate_saved_model_reproduces_the_runs_own_metrics(trained, tfds_dir)
 def test_evaluate_saved_model_denoiser_noise_levels(tmp_path, tfds_dir):
     config = run.RunConfig(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir,
                            output_dir=str(tmp_path / "run"), steps=10, steps_per_epoch=10, batch_size=32,
-                           max_examples=256, val_examples=32, export_dir=str(tmp_path / "saved_models"))
+                           max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
+                           export_dir=str(tmp_path / "saved_models"))
     result = run.train(config, verbose=0)
-    ours = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, verbose=False)
+    ours = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, max_examples=TEST_EXAMPLES,
+                                           verbose=False)
     _assert_same_scores(ours, result["metrics"])
 
 

@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _config(tmp_path, tfds_dir, **kw):
     base = dict(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, output_dir=str(tmp_path / "run"),
-                steps=20, steps_per_epoch=10, batch_size=16, max_examples=128, val_examples=16, export_dir=None)
+                steps=20, steps_per_epoch=10, batch_size=16, max_examples=128, val_examples=16, test_examples=64,
+                export_dir=None)
     base.update(kw)
     return run.RunConfig(**base)
 

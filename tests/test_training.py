@@ -64,7 +64,7 @@ def _logged_steps(log_dir: str, tag: str) -> list[int]:
 
 def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch):
     monkeypatch.setattr(run, "LOG_EVERY", 10)
-    config = _config(tmp_path, tfds_dir, export_dir=None)
+    config = _config(tmp_path, tfds_dir, export_dir=None, test_examples=256)
     with pytest.raises(KeyboardInterrupt):
         run.train(config, extra_callbacks=[InterruptAfterEpoch(0)], verbose=0)
     meta = json.load(open(os.path.join(config.output_dir, "checkpoints", "training_metadata.json")))
@@ -97,11 +97,11 @@ def test_cli_help_unknown_model_and_evaluate_only(tmp_path, tfds_dir):
     out = str(tmp_path / "cli_run")
     args = [sys.executable, "train.py", "--model=context_encoder", "--dataset=cifar10", f"--output_dir={out}",
             "--steps=10", "--steps_per_epoch=5", "--batch_size=16", "--max_examples=128", "--val_examples=32",
-            "--export_dir="]
+            "--test_examples=256", "--export_dir="]
     first = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "mean colour of the known pixels" in first.stdout
-    ev = subprocess.run(args[:3] + [f"--output_dir={out}", "--evaluate_only"], cwd=ROOT, capture_output=True,
+    ev = subprocess.run(args[:3] + [f"--output_dir={out}", "--test_examples=256", "--evaluate_only"], cwd=ROOT, capture_output=True,
                         text=True, env=env)
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert "PSNR of the hole only" in ev.stdout
