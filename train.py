@@ -17,7 +17,7 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 from absl import app, flags, logging  # noqa: E402
 
 from keras_inpaint import data, registry, tasks  # noqa: E402
-from keras_inpaint.training import run  # noqa: E402
+from keras_inpaint.training import distribute, run  # noqa: E402
 from keras_inpaint.training.callbacks import TrainingDiverged  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -100,6 +100,12 @@ flags.DEFINE_bool("vgg_preprocess", None, "Perceptual loss: feed VGG mean-subtra
                   "[-1, 1] images (deblur-gan feeds [-1, 1]).")
 flags.DEFINE_bool("sync_bn", None, "GANs: synchronized BatchNorm across replicas (default: on when the "
                   "tf.distribute strategy has several replicas).")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute "
+                  "strategy: default (one device), mirrored (all local GPUs, or --devices), multi_worker (the "
+                  "cluster in $TF_CONFIG; run the same command on every worker, worker 0 writes the run directory) "
+                  "or tpu (--tpu). --batch_size stays the global batch size (README: Multi-GPU and multi-worker).")
+flags.DEFINE_list("devices", None, "--strategy=mirrored: the local devices, e.g. /gpu:0,/gpu:1 (default: every GPU).")
+flags.DEFINE_string("tpu", None, "--strategy=tpu: the TPU name or grpc:// address (default: the local TPU).")
 flags.mark_flag_as_required("model")
 
 TASK_FLAGS = ("mask", "corruption", "train_noise", "iterations", "eval_iterations", "prior_weight", "prior_loss",
@@ -118,12 +124,14 @@ def main(argv):
         steps_per_epoch=FLAGS.steps_per_epoch,
         steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile,
         deterministic=FLAGS.deterministic, download=FLAGS.download and not FLAGS.no_download,
-        precision=FLAGS.precision,
+        precision=FLAGS.precision, strategy=FLAGS.strategy, devices=FLAGS.devices, tpu=FLAGS.tpu,
         export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
         trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})
     resolved = None
     try:
+        # first: a multi-worker or TPU strategy must be set up before any other TensorFlow work
+        distribute.make_strategy(FLAGS.strategy, FLAGS.devices, FLAGS.tpu)
         resolved = run.resolve(config)   # the one resolution of this run: train, evaluate and export share it
         if FLAGS.evaluate_only:
             run.evaluate(resolved)

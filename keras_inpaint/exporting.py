@@ -30,6 +30,23 @@ def next_version(model_root: str) -> int:
     return max(versions, default=0) + 1
 
 
+def _remove_stale_partials(model_root: str) -> None:
+    """Deletes `<N>.partial-<pid>` folders of exports whose process is gone (killed with SIGKILL or a power cut
+    mid-write: nothing could clean up). A live process's partial folder is left alone."""
+    if not os.path.isdir(model_root):
+        return
+    for name in os.listdir(model_root):
+        m = re.fullmatch(r"\d+\.partial-(\d+)", name)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)       # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(model_root, name), ignore_errors=True)
+        except PermissionError:               # exists, another user's
+            pass
+
+
 def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, card: dict, task=None) -> str:
     """Writes `network` wrapped in its task's signatures to `path` and the model card to `path/assets`.
 
@@ -71,6 +88,7 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     # Written under a temporary name and renamed into place when complete: a crash or Ctrl-C mid-export leaves
     # no half-written version that a reader could load or that `next_version` would count.
     partial = f"{path.rstrip(os.sep)}.partial-{os.getpid()}"
+    _remove_stale_partials(os.path.dirname(os.path.abspath(path)))
     shutil.rmtree(partial, ignore_errors=True)
     try:
         archive.write_out(partial, verbose=False)

@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from keras_inpaint import data, precision, registry, tasks
+from keras_inpaint.training import distribute
 
 
 @dataclasses.dataclass
@@ -41,6 +42,9 @@ class RunConfig:
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
     benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
     precision: str | None = None           # Keras dtype policy; None = precision.default_for(ModelSpec.precision)
+    strategy: str = "default"              # tf.distribute strategy (training/distribute.py STRATEGIES)
+    devices: list[str] | None = None       # mirrored: the local devices (None = every GPU)
+    tpu: str | None = None                 # tpu: the TPU name or address (None/"" = the local TPU)
 
     def resolved(self) -> "RunConfig":
         """A copy with every registry default filled in (`resolve(self).config`; raises ValueError for an
@@ -57,6 +61,8 @@ class RunConfig:
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
         c.data_dir = data.resolve_data_dir(c.data_dir)
         c.precision = precision.check(c.precision or precision.default_for(spec.precision))
+        if c.strategy not in distribute.STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(distribute.STRATEGIES)}, got {c.strategy!r}")
         if c.steps <= 0 or c.batch_size <= 0 or c.steps_per_epoch <= 0:
             raise ValueError("steps, batch_size and steps_per_epoch must be positive")
         c.steps_per_epoch = min(c.steps_per_epoch, c.steps)

@@ -5,20 +5,25 @@ Run directory layout (default `runs/<model>-<dataset>`):
   logs/          TensorBoard: losses, learning rate, validation metrics, image grid (logs/images)
   checkpoints/   `keras.callbacks.BackupAndRestore` state (weights + optimizer + epoch); re-running the same
                  command resumes from it
+  history.csv    per-epoch training losses and validation metrics (continued across resumes)
   metrics.json   test-set metrics of the model and its baseline
   grid.png       the latest evaluation image grid
+Under a multi-worker strategy only the chief (worker 0) writes these (training/distribute.py).
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import keras
 import tensorflow as tf
 
 from keras_inpaint import data, evaluation, exporting, precision
+from keras_inpaint.training import distribute
 from keras_inpaint.training.callbacks import ImageMetricsCallback, RunProgress, StopOnNaN, TrainingScalars
 # The run's configuration and its trained model live in config.py and checkpoints.py; their names are
 # re-exported here, the module a user of `train` / `evaluate` imports.
@@ -28,6 +33,7 @@ from keras_inpaint.training.checkpoints import (CHECKPOINT_DIR, WEIGHTS_FILE, bu
 from keras_inpaint.training.config import Run, RunConfig, default_output_dir, resolve, write_config  # noqa: F401
 
 GRID_IMAGES = 8
+HISTORY_FILE = "history.csv"   # per-epoch losses and validation metrics (CSVLogger)
 LOG_EVERY = 100      # training-loss scalars every N iterations (TensorBoard logs/train, batch_<name>)
 
 
@@ -69,49 +75,80 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         # Every op (tf.data included) runs its deterministic kernel: the same seed gives the same weights,
         # run after run, at some cost in speed. It holds for the rest of the process.
         tf.config.experimental.enable_op_determinism()
-    write_config(run)
+    strategy = distribute.make_strategy(config.strategy, config.devices, config.tpu)
+    chief = distribute.is_chief(strategy)   # the one writer of the run directory (multi-worker: worker 0)
+    if chief:
+        write_config(run)
     done, _ = resume_point(config)
-    if done:
+    if done and chief:
         print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
               f"(step {done * config.steps_per_epoch}).")
 
-    strategy = tf.distribute.get_strategy()
     with strategy.scope():
         model = run.model = build_training_model(spec, config)
     network = inference_network(model)
 
-    # Data: seed offset by the completed epochs so a resumed run does not replay the first batches.
-    train_images = _images(run, "train", config.max_examples)
-    train_ds = data.training_pipeline(train_images, config.batch_size, task.make_pair, seed=config.seed + done)
+    # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
+    # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
+    train_ds = distribute.distribute_training_input(
+        strategy, lambda: data.training_pipeline(_images(run, "train", config.max_examples), config.batch_size,
+                                                 task.make_pair, seed=config.seed + done),
+        config.batch_size, config.seed)
     val_task, val_examples = task.validation_view(config.val_examples)
-    if val_task is not task:   # z-search tasks: a cheaper per-epoch validation (issue 15)
+    if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
         print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
               f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
     val_images = _first_images(_images(run, "test", val_examples), val_examples)
-    val_ds = tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair)
+    val_ds = distribute.validation_input(
+        tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
 
     log_dir = os.path.join(config.output_dir, "logs")
+    checkpoints = os.path.join(config.output_dir, CHECKPOINT_DIR)
+    scratch = None
+    if not chief:   # other workers restore the chief's state and write theirs to a scratch folder
+        scratch = tempfile.mkdtemp(prefix=f"keras_inpaint-worker{distribute.worker_index(strategy)}-")
+        if os.path.isdir(checkpoints):
+            shutil.copytree(checkpoints, scratch, dirs_exist_ok=True)
+        checkpoints = scratch
     callbacks = [
         # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
         # can corrupt; BackupAndRestore then falls back to it.
-        keras.callbacks.BackupAndRestore(os.path.join(config.output_dir, CHECKPOINT_DIR), delete_checkpoint=False,
-                                         double_checkpoint=True),
-        *_logging_callbacks(val_task, network, val_images, log_dir, config.output_dir),
-        keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
-        *extra_callbacks,
+        keras.callbacks.BackupAndRestore(checkpoints, delete_checkpoint=False, double_checkpoint=True),
+        StopOnNaN(),
     ]
+    if chief:
+        callbacks += [
+            ImageMetricsCallback(val_task, network, val_images, val_images[:GRID_IMAGES], log_dir,
+                                 png_path=os.path.join(config.output_dir, "grid.png")),
+            TrainingScalars(log_dir, every=LOG_EVERY),
+            keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
+            # per-epoch losses and validation metrics as text, continued across resumes
+            keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
+        ]
+    callbacks += list(extra_callbacks)
     if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
         verbose = "run" if sys.stdout.isatty() else 2
+    if not chief:
+        verbose = 0
     if verbose == "run":
         callbacks.append(RunProgress(config.steps, done * config.steps_per_epoch))
         verbose = 0
     print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
           f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
     start = time.time()
-    history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                        validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
+    try:
+        history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                            validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     wall = time.time() - start
     steps_done = trained_steps(model)
+    if not chief:
+        print(f"Worker {distribute.worker_index(strategy)}: trained {steps_done} steps; the chief (worker 0) "
+              "evaluates and exports.")
+        return {"run_dir": config.output_dir, "history": history.history, "metrics": None, "export_path": None,
+                "wall_seconds": wall}
     print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
           f"this invocation: {wall:.0f} s.")
 
@@ -121,12 +158,6 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         export_path = exporting.export_run(run, config.export_dir, scores=results)
     return {"run_dir": config.output_dir, "history": history.history, "metrics": results,
             "export_path": export_path, "wall_seconds": wall}
-
-
-def _logging_callbacks(task, network, val_images, log_dir, run_dir):
-    return [StopOnNaN(), ImageMetricsCallback(task, network, val_images, val_images[:GRID_IMAGES], log_dir,
-                                 png_path=os.path.join(run_dir, "grid.png")),
-            TrainingScalars(log_dir, every=LOG_EVERY)]
 
 
 def evaluate(config: RunConfig | Run, model: keras.Model | None = None, verbose: bool = True) -> dict:
