@@ -51,7 +51,8 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
     if bar is not None and bar.target is None:
         bar.update(count, finalize=True)
     if count == 0:
-        raise ValueError("evaluation set is empty")
+        raise ValueError("evaluation set is empty: no readable image (the split has none, or every file failed to "
+                         "decode: not an image, truncated or empty)")
     out = {k: v / count for k, v in sums.items()}
     out["num_images"] = count
     if bins:

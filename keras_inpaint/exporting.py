@@ -64,7 +64,7 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     archive = keras.export.ExportArchive()
     signatures = task.serving_signatures()
     for name, (fn, input_signature) in signatures.items():
-        archive.add_endpoint(name, _bind(fn, network), input_signature=input_signature)
+        archive.add_endpoint(name, _bind(fn, network, input_signature), input_signature=input_signature)
     # `.variables` / `.trainable_variables` / `.non_trainable_variables` of the loaded SavedModel list the
     # network's weights (for counting, inspecting, fine-tuning). They hold the very tf.Variables the signatures
     # capture, so each weight is stored once: `archive.track(network)` (or a collection of the Keras variable
@@ -163,18 +163,44 @@ def load_model_card(path: str) -> dict:
         return json.load(f)
 
 
-def _bind(fn, network):
+def _bind(fn, network, input_signature=None):
     # ExportArchive names signature inputs after the Python arguments; keep `images` / `mask`.
     names = fn.__code__.co_varnames[1:fn.__code__.co_argcount] if hasattr(fn, "__code__") else None
+    specs = list(input_signature or [])
     if names == ("network", "images"):
-        return lambda images: fn(network, images)
+        return lambda images: fn(network, *_checked([images], specs))
     if names == ("network", "images", "mask"):
-        return lambda images, mask: fn(network, images, mask)
+        return lambda images, mask: fn(network, *_checked([images, mask], specs))
     raise TypeError(f"serving function {fn} must take (network, images[, mask])")
 
 
+def _checked(inputs: list, specs: list) -> list:
+    """`inputs`, each first checked at run time against its signature's shape (rank and every fixed dimension),
+    so that an RGBA, grayscale or wrong-size tensor fails with one line naming the input, what the signature
+    expects and the shape it got (`InvalidArgumentError`), not deep inside a convolution. (The dtype is checked
+    by TensorFlow itself: "expected to be a uint8 tensor but is a float tensor".)"""
+    out = []
+    for x, spec in zip(inputs, specs + [None] * (len(inputs) - len(specs))):
+        if spec is not None and spec.shape.rank is not None:
+            want = spec.shape.as_list()
+            shape = tf.shape(x)
+            fixed = [(i, d) for i, d in enumerate(want) if d is not None]
+
+            def dims_ok(shape=shape, fixed=fixed):
+                return tf.reduce_all(tf.stack([tf.equal(shape[i], d) for i, d in fixed] or [tf.constant(True)]))
+            ok = tf.cond(tf.equal(tf.size(shape), len(want)), dims_ok, lambda: tf.constant(False))
+            shown = "[" + ", ".join("N" if i == 0 and d is None else ("any" if d is None else str(d))
+                                    for i, d in enumerate(want)) + "]"
+            hint = " (RGB: convert RGBA / grayscale images to 3 channels first)" if want[-1] == 3 else ""
+            with tf.control_dependencies([tf.debugging.Assert(
+                    ok, [f"{spec.name}: expected {spec.dtype.name} {shown}{hint}; got shape", shape], summarize=8)]):
+                x = tf.identity(x)
+        out.append(x)
+    return out
+
+
 def _output_specs(fn, network, input_signature) -> dict:
-    concrete = tf.function(_bind(fn, network)).get_concrete_function(*input_signature)
+    concrete = tf.function(_bind(fn, network, input_signature)).get_concrete_function(*input_signature)
     return {k: f"{v.dtype.name}{v.shape.as_list()}" for k, v in concrete.structured_outputs.items()}
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -82,6 +83,10 @@ def list_inputs(pattern: str) -> list[str]:
 def read_image(path: str) -> tuple[np.ndarray, np.ndarray | None]:
     """-> (uint8 RGB `[H, W, 3]`, alpha `[H, W]` uint8 or None) of an image file, EXIF orientation applied.
 
+    Conversion rule: grayscale and palette images are expanded to RGB, CMYK is converted by PIL, RGBA keeps its
+    alpha (for `--mask=alpha`) and drops it from the RGB; 16-bit grayscale (PIL modes I;16* / I) is scaled to
+    8 bits (value * 255 / 65535, rounded), not clipped.
+
     Raises:
       PredictError: the file cannot be read as an image.
     """
@@ -89,6 +94,10 @@ def read_image(path: str) -> tuple[np.ndarray, np.ndarray | None]:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
             alpha = None
+            if img.mode.startswith("I;16") or img.mode == "I":
+                wide = np.asarray(img, dtype=np.float64)
+                grey = np.clip(np.round(wide * 255.0 / 65535.0), 0, 255).astype(np.uint8)
+                return np.repeat(grey[..., None], 3, axis=-1), None
             if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
                 img = img.convert("RGBA")
                 alpha = np.asarray(img)[..., 3].copy()
@@ -101,7 +110,8 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
                seed: tuple[int, int]) -> np.ndarray | None:
     """The hole of `image` (`[H, W, 3]`) as float32 `[H, W]` (1.0 = hole, SPEC §2), or None for `spec` None.
 
-    `spec`: a mask image file (white, >= 128, = hole; it must have the photo's size), 'alpha' (transparent
+    `spec`: a mask image file (white, >= 128, = hole, with a warning if it has grey values; it must have the
+    photo's size), 'alpha' (transparent
     pixels, alpha < 128, = hole), 'centre' (the centred square of half the photo's shorter side),
     'box:x,y,w,h' (pixels), or a generated free-form mask ('free_form:thin|medium|thick', 'brush'; seeded by
     `seed`, so reruns give the same holes).
@@ -138,6 +148,9 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
             mask = corruptions.free_form_mask([1, h, w], stateless, spec.split(":", 1)[1])
         mask = mask.numpy()[0, :, :, 0]
     else:
+        if not os.path.isfile(spec):
+            raise PredictError(f"--mask {spec}: no such file (expected a mask image file, alpha, centre, "
+                               "box:x,y,w,h, free_form:thin|medium|thick or brush)")
         try:
             with Image.open(spec) as m:
                 grey = np.asarray(ImageOps.exif_transpose(m).convert("L"))
@@ -147,6 +160,9 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
             raise PredictError(f"{path}: mask {spec} is {grey.shape[1]}x{grey.shape[0]}, the image is {w}x{h}; "
                                "a mask file must have the image's size")
         mask = (grey >= 128).astype(np.float32)
+        if np.any((grey > 0) & (grey < 255)):
+            print(f"warning: {path}: mask {spec} has grey values; pixels >= 128 are the hole, the rest known",
+                  file=sys.stderr)
     if not mask.any():
         raise PredictError(f"{path}: the mask has no hole pixel (white >= 128 / transparent): nothing to fill")
     if mask.all():

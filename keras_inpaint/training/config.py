@@ -55,16 +55,19 @@ class RunConfig:
         """(copy with the registry defaults, the task built once with the run's options). See `resolve`."""
         c = dataclasses.replace(self)
         c.dataset = c.dataset or spec.default_dataset
-        c.steps = c.steps or spec.steps
-        c.batch_size = c.batch_size or spec.batch_size
-        c.learning_rate = c.learning_rate or spec.learning_rate
+        c.steps = spec.steps if c.steps is None else c.steps          # 0 is an error below, not "the default"
+        c.batch_size = spec.batch_size if c.batch_size is None else c.batch_size
+        c.learning_rate = spec.learning_rate if c.learning_rate is None else c.learning_rate
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
         c.data_dir = data.resolve_data_dir(c.data_dir)
         c.precision = precision.check(c.precision or precision.default_for(spec.precision))
         if c.strategy not in distribute.STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(distribute.STRATEGIES)}, got {c.strategy!r}")
-        if c.steps <= 0 or c.batch_size <= 0 or c.steps_per_epoch <= 0:
-            raise ValueError("steps, batch_size and steps_per_epoch must be positive")
+        for name in ("steps", "batch_size", "steps_per_epoch", "steps_per_execution"):
+            if getattr(c, name) <= 0:
+                raise ValueError(f"--{name} must be a positive integer, got {getattr(c, name)}")
+        if c.learning_rate <= 0:
+            raise ValueError(f"--learning_rate must be positive, got {c.learning_rate}")
         c.steps_per_epoch = min(c.steps_per_epoch, c.steps)
         c.task_options = {k: v for k, v in (c.task_options or {}).items() if v is not None}
         c.trainer_options = {k: v for k, v in (c.trainer_options or {}).items() if v is not None}

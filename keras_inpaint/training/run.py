@@ -48,8 +48,18 @@ def _images(run: Run, split: str, limit: int | None = None) -> tf.data.Dataset:
                             data_dir=config.data_dir, crop=spec.crop, max_examples=limit, download=config.download)
 
 
-def _first_images(ds: tf.data.Dataset, n: int) -> tf.Tensor:
-    return next(iter(ds.batch(n)))
+def _first_images(ds: tf.data.Dataset, n: int, run: Run | None = None, split: str = "test") -> tf.Tensor:
+    """The first `n` images of `ds` as one uint8 batch.
+
+    Raises:
+      data.DatasetError: `ds` yields no image (e.g. a folder whose every file failed to decode).
+    """
+    try:
+        return next(iter(ds.batch(n)))
+    except StopIteration:
+        name = run.config.dataset if run is not None else "the dataset"
+        raise data.DatasetError(f"{name}: no readable image in its {split!r} split (every file failed to decode: "
+                                "not an image, truncated or empty)") from None
 
 
 def train(config: RunConfig | Run, extra_callbacks=(), verbose=None) -> dict:
@@ -98,7 +108,8 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
         print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
               f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
-    val_images = _first_images(_images(run, "test", val_examples), val_examples)
+    _first_images(_images(run, "train", 1), 1, run, "train")   # a clear error, not a hang, with no readable image
+    val_images = _first_images(_images(run, "test", val_examples), val_examples, run, "test")
     val_ds = distribute.validation_input(
         tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
 
