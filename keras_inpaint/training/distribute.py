@@ -121,17 +121,13 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     return worker_index(strategy) == 0
 
 
-def distribute_training_input(strategy: tf.distribute.Strategy, make_dataset, global_batch_size: int, seed: int):
+def distribute_training_input(strategy: tf.distribute.Strategy, make_dataset, global_batch_size: int):
     """The training input for `fit()` under `strategy`.
 
     `make_dataset()` builds the pipeline of GLOBAL batches (a nested structure of tensors whose first dimension is
     `global_batch_size`), identical on every worker. With the default strategy it is returned as it is; otherwise
     each worker keeps its replicas' consecutive slices of each global batch (replica r of the whole cluster gets
     rows [r * b, (r + 1) * b), b = global_batch_size / replicas), as a `tf.distribute.DistributedDataset`.
-
-    `seed` (the run's `--seed`) is set as TensorFlow's global seed where the pipeline is built: tf.distribute
-    builds it inside a graph of its own, whose random ops (the shuffle) would otherwise pair their op seeds with
-    another global seed and give other batches than the single-device run (measured).
 
     Raises:
       ValueError: `global_batch_size` is not a multiple of the number of replicas.
@@ -145,7 +141,6 @@ def distribute_training_input(strategy: tf.distribute.Strategy, make_dataset, gl
     per_replica = global_batch_size // replicas
 
     def dataset_fn(context: tf.distribute.InputContext):
-        tf.random.set_seed(seed)
         local = replicas // context.num_input_pipelines
         first = context.input_pipeline_id * local
 

@@ -103,7 +103,7 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     train_ds = distribute.distribute_training_input(
         strategy, lambda: data.training_pipeline(_images(run, "train", config.max_examples), config.batch_size,
                                                  task.make_pair, seed=config.seed + done),
-        config.batch_size, config.seed)
+        config.batch_size)
     val_task, val_examples = task.validation_view(config.val_examples)
     if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
         print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
