@@ -280,19 +280,13 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
 # ---------------------------------------------------------------------------------------------------------
 def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Callable, *, seed: int,
                       shuffle_buffer: int = 10_000) -> tf.data.Dataset:
-    """Infinite training stream: cache -> repeat -> shuffle -> batch -> batched `make_pair` -> prefetch.
+    """Infinite training stream: cache -> shuffle -> repeat -> batch -> batched `make_pair` -> prefetch.
 
     `make_pair(images_uint8 [B, H, W, C], seed [2] int64) -> (inputs, targets)` runs once per batch
     (vectorised); its seed is `(seed, batch index)`, so a run is reproducible from `--seed`.
     Decoded, cropped images are cached in memory after the first pass.
-
-    The shuffle buffer runs over the repeated stream, so the order changes from pass to pass, while every
-    iterator of this dataset yields the same batches (`reshuffle_each_iteration=False`): Keras 3 under a
-    tf.distribute strategy opens and discards one iterator for its symbolic build before training, and with a
-    per-iterator reshuffle the training then saw other (and, measured, run-to-run varying) batches than a
-    no-strategy run of the same seed.
     """
-    ds = images.cache().repeat().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
+    ds = images.cache().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
     ds = ds.batch(batch_size, drop_remainder=True)
     counter = tf.data.Dataset.counter()
     ds = tf.data.Dataset.zip((ds, counter)).map(

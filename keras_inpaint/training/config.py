@@ -14,7 +14,6 @@ import keras
 import tensorflow as tf
 
 from keras_inpaint import data, precision, registry, tasks
-from keras_inpaint.training import distribute
 
 
 @dataclasses.dataclass
@@ -42,7 +41,7 @@ class RunConfig:
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
     benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
     precision: str | None = None           # Keras dtype policy; None = precision.default_for(ModelSpec.precision)
-    strategy: str = "default"              # tf.distribute strategy (training/distribute.py STRATEGIES)
+    strategy: str = "default"              # tf.distribute strategy (training/distribute.py make_strategy)
     devices: list[str] | None = None       # mirrored: the local devices (None = every GPU)
     tpu: str | None = None                 # tpu: the TPU name or address (None/"" = the local TPU)
 
@@ -61,8 +60,6 @@ class RunConfig:
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
         c.data_dir = data.resolve_data_dir(c.data_dir)
         c.precision = precision.check(c.precision or precision.default_for(spec.precision))
-        if c.strategy not in distribute.STRATEGIES:
-            raise ValueError(f"strategy must be one of {', '.join(distribute.STRATEGIES)}, got {c.strategy!r}")
         for name in ("steps", "batch_size", "steps_per_epoch", "steps_per_execution"):
             if getattr(c, name) <= 0:
                 raise ValueError(f"--{name} must be a positive integer, got {getattr(c, name)}")

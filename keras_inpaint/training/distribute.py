@@ -102,8 +102,8 @@ def num_workers(strategy: tf.distribute.Strategy) -> int:
     resolver = getattr(strategy, "cluster_resolver", None)
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or resolver is None:
         return 1
-    return max(1, len(resolver.cluster_spec().as_dict().get("worker", ())) +
-               len(resolver.cluster_spec().as_dict().get("chief", ())))
+    cluster = resolver.cluster_spec().as_dict()
+    return max(1, len(cluster.get("worker", ())) + len(cluster.get("chief", ())))
 
 
 def worker_index(strategy: tf.distribute.Strategy) -> int:
@@ -133,7 +133,7 @@ def distribute_training_input(strategy: tf.distribute.Strategy, make_dataset, gl
       ValueError: `global_batch_size` is not a multiple of the number of replicas.
     """
     replicas = strategy.num_replicas_in_sync
-    if not tf.distribute.has_strategy() and replicas == 1 and strategy is tf.distribute.get_strategy():
+    if strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy():   # the default strategy
         return make_dataset()
     if global_batch_size % replicas:
         raise ValueError(f"--batch_size {global_batch_size} (the global batch) must be a multiple of the "
