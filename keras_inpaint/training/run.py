@@ -108,7 +108,8 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
         print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
               f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
-    _first_images(_images(run, "train", 1), 1, run, "train")   # a clear error, not a hang, with no readable image
+    # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)
+    _first_images(_images(run, "train", config.max_examples), 1, run, "train")
     val_images = _first_images(_images(run, "test", val_examples), val_examples, run, "test")
     val_ds = distribute.validation_input(
         tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
