@@ -6,6 +6,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=all --precision=float32,mixed_bfloat16 --steps_per_execution=20
   python benchmarks/throughput.py --models=all --quick_runs     # wall time of each model's 10-step smoke run
   python benchmarks/throughput.py --models=all --parity --precision=float32,mixed_bfloat16   # fidelity parity
+  python benchmarks/throughput.py --models=lsgan --onednn --steps=20   # where a step's time goes, per precision
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -65,18 +66,10 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
              dataset, policy, breakdown) -> dict:
     import tensorflow as tf
 
-    from keras_inpaint import data
     from keras_inpaint.training import run
 
-    from keras_inpaint import registry
-
-    dataset = dataset or offline_dataset(registry.get(model_id).default_dataset)
-    resolved = run.resolve(run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
-                                         jit_compile=jit, precision=policy, steps_per_execution=steps_per_execution))
-    config, spec, task = resolved.config, resolved.spec, resolved.task
-    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=config.data_dir, crop=spec.crop)
-    pipeline = data.training_pipeline(images, config.batch_size, task.make_pair, seed=0)
+    config, spec, task, images, pipeline = _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset,
+                                                  policy)
 
     # Input pipeline alone: one pass to fill the cache, then time.
     n_images = int(images.reduce(0, lambda n, _: n + 1))
@@ -140,6 +133,21 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
     return _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips)
 
 
+def _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset, policy):
+    """The resolved run of `model_id` as `train.py` would make it: (config, spec, task, training images, batched
+    training pipeline of seed 0)."""
+    from keras_inpaint import data, registry
+    from keras_inpaint.training import run
+
+    dataset = dataset or offline_dataset(registry.get(model_id).default_dataset)
+    resolved = run.resolve(run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
+                                         jit_compile=jit, precision=policy, steps_per_execution=steps_per_execution))
+    config, spec, task = resolved.config, resolved.spec, resolved.task
+    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=config.data_dir, crop=spec.crop)
+    return config, spec, task, images, data.training_pipeline(images, config.batch_size, task.make_pair, seed=0)
+
+
 def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips) -> dict:
     import tensorflow as tf
 
@@ -189,9 +197,17 @@ def main():
                    help="--parity: training images (--max_examples) and, at most, test images per run")
     p.add_argument("--parity_seed", type=int, default=0,
                    help="--parity: the --seed of every run (repeat with another seed to see float32's own spread)")
+    p.add_argument("--onednn", action="store_true",
+                   help="instead of throughput: where a training step's time goes, per --precision: milliseconds "
+                        "per step in each kind of oneDNN primitive (convolutions, matmuls, batch norm, reorders; "
+                        "from ONEDNN_VERBOSE) and outside oneDNN (TensorFlow's own kernels: casts, element-wise "
+                        "ops, optimizer updates), which bounds the mixed-precision speed-up (Amdahl)")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
 
+    if args.one and args.onednn:
+        model_id, _, policy = args.one.split(":")
+        return onednn_window(model_id, args.steps, args.batch_size, args.data_dir, args.dataset, policy)
     if args.one:
         model_id, jit, policy = args.one.split(":")
         its = tuple(int(n) for n in args.latent_iterations.split(","))
@@ -208,6 +224,8 @@ def main():
         return quick_runs(models, args.data_dir, args.dataset)
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
     policies = [precision.check(p) for p in args.precision.split(",")]
+    if args.onednn:
+        return onednn_breakdown(models, policies, args.steps, args.batch_size, args.data_dir, args.dataset)
     if args.parity:
         return parity(models, policies, args.data_dir, args.dataset, args.parity_steps, args.parity_examples,
                       args.parity_seed)
@@ -314,6 +332,110 @@ def parity(models, policies, data_dir: str, dataset: str | None, steps: int, exa
                                       "seed": seed, "psnr": dict(zip(policies, psnrs)),
                                       "wall_s": dict(zip(policies, walls))}),
               flush=True)
+
+
+def onednn_window(model_id: str, steps: int, batch_size: int | None, data_dir: str, dataset: str | None,
+                  policy: str) -> None:
+    """Child of `--onednn`: warms the train step up on one real batch, then prints `WINDOW <start ms> <end ms>
+    <steps> <batch>` around `steps` timed steps (epoch milliseconds, the clock of ONEDNN_VERBOSE_TIMESTAMP).
+    TensorFlow runs one op at a time (inter-op threads 1; each op still uses every core), so the oneDNN
+    primitives' times add up to at most the wall time."""
+    import tensorflow as tf
+
+    if os.environ.get("KI_BENCH_INTER_OP", "1") == "1":     # "default": TensorFlow's own setting (the cores)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+
+    from keras_inpaint import precision
+    from keras_inpaint.training import run
+
+    keras.config.set_dtype_policy(precision.check(policy))
+    config, spec, _, _, pipeline = _setup(model_id, False, batch_size, data_dir, 1, dataset, policy)
+    model = run.build_training_model(spec, config)
+    ds = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()
+    model.fit(ds, steps_per_epoch=10, epochs=1, verbose=0)
+    start = time.time() * 1000
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    end = time.time() * 1000
+    print(f"WINDOW {start:.3f} {end:.3f} {steps} {config.batch_size}", flush=True)
+
+
+def _primitive_kind(fields: list[str]) -> str:
+    """A readable kind for one ONEDNN_VERBOSE exec line's fields (after the timestamp), with its implementation
+    (which names the ISA: `..._amx` uses the AMX tiles, `..._avx512_core_bf16` AVX-512 BF16, `ref` a slow
+    reference loop): e.g. 'convolution backward_weights brgconv_bwd_w:avx10_1_512_amx', 'reorder jit:uni'."""
+    kind, impl, prop = fields[3], fields[4], fields[5]
+    name = kind if kind in ("reorder", "eltwise", "binary", "sum") or prop == "undef" else f"{kind} {prop}"
+    return f"{name} {impl}"
+
+
+def _onednn_child(model_id, policy, steps, batch_size, data_dir, dataset, verbose: bool, inter_op: str = "1"):
+    """Runs `onednn_window` in a fresh process (inter-op threads `inter_op`: "1" or "default"); returns (window
+    fields, stdout lines) or None if it failed."""
+    import tempfile
+
+    env = dict(os.environ, ONEDNN_VERBOSE="1" if verbose else "0", ONEDNN_VERBOSE_TIMESTAMP="1",
+               KI_BENCH_INTER_OP=inter_op)
+    cmd = [sys.executable, __file__, "--onednn", f"--one={model_id}:0:{policy}", f"--steps={steps}",
+           f"--data_dir={data_dir}"]
+    cmd += [f"--batch_size={batch_size}"] if batch_size else []
+    cmd += [f"--dataset={dataset}"] if dataset else []
+    with tempfile.TemporaryFile("w+") as out:
+        r = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, env=env)
+        out.seek(0)
+        lines = out.read().splitlines()
+    window = [l.split() for l in lines if l.startswith("WINDOW ")]
+    if r.returncode or not window:
+        print(f"{model_id} {policy}: failed\n{r.stderr[-1500:]}", file=sys.stderr)
+        return None
+    start, end, n, batch = (float(window[0][1]), float(window[0][2]), int(window[0][3]), int(window[0][4]))
+    return (start, end, n, batch), lines
+
+
+def onednn_breakdown(models, policies, steps: int, batch_size: int | None, data_dir: str,
+                     dataset: str | None) -> None:
+    """Prints, per model and policy, the milliseconds per training step spent in each kind of oneDNN primitive
+    (ONEDNN_VERBOSE's own execution times) and outside oneDNN (the step's wall time, measured in a second run
+    without ONEDNN_VERBOSE since its printing slows the step, minus the oneDNN total), with each row's float32 /
+    policy ratio. Both runs execute one TensorFlow op at a time (inter-op threads 1), so the times add up. The
+    step's speed-up under a mixed policy is bounded by the share that gets faster (Amdahl's law)."""
+    import collections
+
+    for m in models:
+        per_policy = {}
+        for policy in policies:
+            timed = _onednn_child(m, policy, steps, batch_size, data_dir, dataset, verbose=False)
+            traced = _onednn_child(m, policy, steps, batch_size, data_dir, dataset, verbose=True)
+            default = _onednn_child(m, policy, steps, batch_size, data_dir, dataset, False, "default")
+            if timed is None or traced is None or default is None:
+                continue
+            (start, end, n, batch), lines = traced
+            ms = collections.Counter()
+            for line in lines:
+                f = line.split(",")
+                if len(f) > 8 and f[0] == "onednn_verbose" and f[4] == "exec" and start <= float(f[2]) <= end:
+                    ms[_primitive_kind(f[3:])] += float(f[-1])
+            step_ms = (timed[0][1] - timed[0][0]) / timed[0][2]
+            per_step = {k: v / n for k, v in ms.items()}
+            per_step["outside oneDNN (TF kernels, framework)"] = step_ms - sum(per_step.values())
+            per_step["step (wall), TensorFlow's default inter-op threads"] = (
+                (default[0][1] - default[0][0]) / default[0][2])
+            per_policy[policy] = (step_ms, per_step, batch)
+        if not per_policy:
+            continue
+        print(f"\n{m}: ms per training step (batch {next(iter(per_policy.values()))[2]}, {steps} timed steps, "
+              f"inter-op threads 1)")
+        wall_default = "step (wall), TensorFlow's default inter-op threads"
+        names = [wall_default] + sorted({k for _, d, _ in per_policy.values() for k in d} - {wall_default},
+                                        key=lambda k: -max(d.get(k, 0.0) for _, d, _ in per_policy.values()))
+        print(f"{'':<72}" + "".join(f"{p:>16}" for p in per_policy) + f"{'f32 / mixed':>13}")
+        base = per_policy.get("float32")
+        for k in ["step (wall), one op at a time"] + names:
+            vals = [s if k == "step (wall), one op at a time" else d.get(k, 0.0) for s, d, _ in per_policy.values()]
+            ratio = ""
+            if base is not None and len(vals) > 1 and vals[0] > 0 and vals[-1] > 0:
+                ratio = f"{vals[0] / vals[-1]:.2f}x"
+            print(f"{k:<72}" + "".join(f"{v:>16.1f}" for v in vals) + f"{ratio:>13}", flush=True)
 
 
 def _headline(metrics: dict, name: str) -> float:
