@@ -20,3 +20,18 @@ def test_an_eight_image_folder_trains_evaluates_and_exports_with_a_warning(small
     assert os.path.exists(os.path.join(result["export_path"], "saved_model.pb"))
     with open(os.path.join(str(tmp_path / "run"), "metrics.json")) as f:
         assert json.load(f)["num_images"] == 1
+
+
+def test_smoke_runs_of_the_slow_restorer_and_z_search_models_evaluate_on_64_images():
+    """Issue 15: a run shorter than its schedule (or with --max_examples) of restoration_gan (128x128, ~8 images/s
+    to restore here) or of the z-search priors validates and tests on at most 64 test images unless told
+    otherwise; the paper-scale run keeps the whole test split and --val_examples."""
+    for model in ("restoration_gan", "lsgan"):
+        quick = run.RunConfig(model=model, steps=10).resolved()
+        assert (quick.test_examples, quick.val_examples) == (64, 64), model
+        told = run.RunConfig(model=model, max_examples=512, test_examples=100, val_examples=16).resolved()
+        assert (told.test_examples, told.val_examples) == (100, 16), model
+        full = run.RunConfig(model=model).resolved()
+        assert (full.test_examples, full.val_examples) == (None, 1000), model
+    other = run.RunConfig(model="denoising_ae_ffhq", steps=10).resolved()
+    assert (other.test_examples, other.val_examples) == (None, 1000)

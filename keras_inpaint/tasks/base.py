@@ -31,8 +31,9 @@ class Task(abc.ABC):
       latent_search: `inpainter(network)` returns a `latent_inpainting.LatentInpainter` (z-search).
       scale: output side / input side of `serving_default` (super-resolution: 3), else 1.
       multiple: H and W of the network input are padded to a multiple of this (`run_padded`), else 1.
-      quick_run_test_images: test images scored at the end of a run shorter than its schedule unless
-        `--test_examples` says otherwise (None: the whole split; issue 15).
+      quick_run_test_images: test images scored at the end of a run shorter than its schedule (or with
+        `--max_examples`) unless `--test_examples` says otherwise, and at most as many validated per epoch
+        (None: the whole split and `--val_examples`; issue 15).
     Instance attributes every task sets: `image_shape` (H, W, C) of the stored training images,
     `value_range` ((0, 1) or (-1, 1): the range of `make_pair` / `restore` tensors), `report` ((metric key,
     label), ... in print order) and `baseline_name`.

@@ -71,8 +71,10 @@ class RunConfig:
         task = spec.task(**c.task_options)               # fail now, not after loading data, on a bad option
         spec.resolve_trainer_options(c.trainer_options)
         quick = c.steps < spec.steps or c.max_examples is not None
-        if c.test_examples is None and quick and task.quick_run_test_images:
-            c.test_examples = task.quick_run_test_images  # z-search models: a smoke run's test stays quick (issue 15)
+        if quick and task.quick_run_test_images:        # a smoke run's evaluation stays quick (issue 15)
+            if c.test_examples is None:
+                c.test_examples = task.quick_run_test_images
+            c.val_examples = min(c.val_examples, task.quick_run_test_images)
         if c.test_examples is not None and c.test_examples <= 0:
             raise ValueError(f"test_examples must be positive, got {c.test_examples}")
         if c.benchmarks is None:                         # the model's defaults, where this checkout has them
