@@ -3,6 +3,8 @@ scalars on the run's global step (continuous across resumes)."""
 from __future__ import annotations
 
 import os
+import signal
+import threading
 
 import keras
 import numpy as np
@@ -153,3 +155,47 @@ class StopOnNaN(keras.callbacks.Callback):
             raise TrainingDiverged(
                 f"training diverged at step {step}: {names}. The checkpoint of the last completed epoch is kept; "
                 "lower --learning_rate (or fix the data) and re-run the same command to resume from it.")
+
+
+class DeferredCtrlC(keras.callbacks.Callback):
+    """Ctrl-C (SIGINT) during `fit` stops training at the next batch end, as `KeyboardInterrupt` raised there.
+
+    Python turns SIGINT into `KeyboardInterrupt` in whatever Python code the main thread runs next. Inside
+    TensorFlow that can be an object finaliser (`__del__` of a tensor or resource), where Python prints
+    "Exception ignored in ..." and drops the exception: the run goes on as if Ctrl-C was never pressed (seen in
+    tests/test_reliability.py's Ctrl-C test under a loaded CPU). Here the signal handler only records the
+    request and this callback raises it at the next training or validation batch end (or epoch end), a place
+    where it always reaches `train.py` (which prints the resume point). A second Ctrl-C before that raises at
+    once, as Python's default handler does.
+
+    Use as a context manager around `fit` (it installs the handler on entry, in the main thread only, and
+    restores the previous one on exit, also when `fit` raises) and pass it in `callbacks`.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        self.requested = False
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def _raise_if_requested(self, *args, **kwargs):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    on_train_batch_end = on_test_batch_end = on_epoch_end = on_epoch_begin = _raise_if_requested

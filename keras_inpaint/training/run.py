@@ -24,7 +24,8 @@ import tensorflow as tf
 
 from keras_inpaint import data, evaluation, exporting, precision
 from keras_inpaint.training import distribute
-from keras_inpaint.training.callbacks import ImageMetricsCallback, RunProgress, StopOnNaN, TrainingScalars
+from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallback, RunProgress, StopOnNaN,
+                                            TrainingScalars)
 # The run's configuration and its trained model live in config.py and checkpoints.py; their names are
 # re-exported here, the module a user of `train` / `evaluate` imports.
 from keras_inpaint.training.checkpoints import (CHECKPOINT_DIR, WEIGHTS_FILE, build_training_model,  # noqa: F401
@@ -148,9 +149,12 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
           f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
     start = time.time()
+    ctrl_c = DeferredCtrlC()    # Ctrl-C stops at the next batch end, never lost inside TensorFlow
     try:
-        history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                            validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
+        with ctrl_c:
+            history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                                validation_data=val_ds, callbacks=callbacks + [ctrl_c], verbose=verbose,
+                                shuffle=False)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
