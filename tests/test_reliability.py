@@ -83,8 +83,8 @@ def test_ctrl_c_prints_where_the_run_resumes(tmp_path, tfds_dir):
     while not os.path.exists(meta) and time.time() < deadline and p.poll() is None:
         time.sleep(0.5)
     assert os.path.exists(meta), "no epoch completed in time"
-    # One Ctrl-C is enough: training.callbacks.DeferredCtrlC raises it at the next batch end (before it, a first
-    # SIGINT was lost twice under the loaded 2-worker suite: Python had raised it inside a TensorFlow finaliser).
+    # One Ctrl-C is enough: training.callbacks.DeferredCtrlC raises it at the next batch end. (Before it, a first
+    # SIGINT was lost twice under the loaded 2-worker suite, most likely raised inside a TensorFlow finaliser.)
     p.send_signal(signal.SIGINT)
     try:
         _, err = p.communicate(timeout=120)
