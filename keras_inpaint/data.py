@@ -280,13 +280,33 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
 # ---------------------------------------------------------------------------------------------------------
 def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Callable, *, seed: int,
                       shuffle_buffer: int = 10_000) -> tf.data.Dataset:
-    """Infinite training stream: cache -> shuffle -> repeat -> batch -> batched `make_pair` -> prefetch.
+    """Infinite training stream: cache -> stateless shuffle of each pass -> batch -> batched `make_pair` -> prefetch.
 
     `make_pair(images_uint8 [B, H, W, C], seed [2] int64) -> (inputs, targets)` runs once per batch
     (vectorised); its seed is `(seed, batch index)`, so a run is reproducible from `--seed`.
     Decoded, cropped images are cached in memory after the first pass.
+
+    Shuffling is stateless, so that every iterator of the returned dataset yields the same batches: pass p over
+    the (cached) images is cut into chunks of `shuffle_buffer` images in stored order, and chunk c is permuted
+    with `tf.random.experimental.stateless_shuffle` seeded by `(seed, p * 1,000,003 + c)`. Datasets of up to
+    `shuffle_buffer` images are thus reshuffled uniformly every pass; larger ones within each chunk (like a
+    shuffle buffer, images move within ~`shuffle_buffer` places). Keras opens and discards one training
+    iterator for its symbolic build under a tf.distribute strategy, which with `Dataset.shuffle`'s per-iterator
+    reshuffle gave such runs another batch order than a one-device run (issue 14). The first batch waits for one
+    chunk, as it waited for a shuffle buffer to fill.
     """
-    ds = images.cache().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    cached = images.cache()
+    seed_t = tf.constant(seed, tf.int64)
+
+    def one_pass(p):
+        def permute(c, chunk):
+            order = tf.random.experimental.stateless_shuffle(
+                tf.range(tf.shape(chunk, out_type=tf.int64)[0]), seed=tf.stack([seed_t, p * 1_000_003 + c]))
+            return tf.gather(chunk, order)
+
+        return cached.batch(shuffle_buffer).enumerate().map(permute).unbatch()
+
+    ds = tf.data.Dataset.counter().flat_map(one_pass)
     ds = ds.batch(batch_size, drop_remainder=True)
     counter = tf.data.Dataset.counter()
     ds = tf.data.Dataset.zip((ds, counter)).map(

@@ -119,6 +119,33 @@ def test_training_pipeline_is_batched_and_reproducible(tfds_dir):
     assert not np.array_equal(first[0][1].numpy(), first[2][1].numpy())      # other seed, other order
 
 
+def _ids(n):
+    """n distinct 1x1 images whose pixel value is the image's index."""
+    return tf.data.Dataset.range(n).map(lambda i: tf.fill([1, 1, 1], tf.cast(i, tf.uint8)))
+
+
+def test_training_pipeline_iterators_agree_and_every_pass_is_a_new_permutation():
+    """Every iterator of the pipeline yields the same batches, also after one was opened and discarded (Keras
+    does that under a tf.distribute strategy; `Dataset.shuffle`'s per-iterator reshuffle then changed the
+    order). Each pass over the data is a permutation of it, a different one each pass; chunks of
+    `shuffle_buffer` images are permuted separately."""
+    def batches(ds, k):
+        return [b.numpy().ravel().tolist() for b, _ in ds.take(k)]
+
+    ds = data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=7)
+    first = batches(ds, 9)                      # 3 passes of 12 images
+    it = iter(ds)
+    next(it)
+    del it
+    assert batches(ds, 9) == first
+    passes = [sum(first[3 * p:3 * p + 3], []) for p in range(3)]
+    assert all(sorted(p) == list(range(12)) for p in passes)
+    assert len({tuple(p) for p in passes}) == 3 and passes[0] != list(range(12))
+    assert batches(data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=8), 3) != first[:3]
+    chunked = sum(batches(data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=7, shuffle_buffer=6), 3), [])
+    assert sorted(chunked[:6]) == list(range(6)) and sorted(chunked[6:]) == list(range(6, 12))
+
+
 def test_benchmark_folder_keeps_full_sizes_converts_grey_and_skips_bad_files(tmp_path):
     """Benchmark folders are scored whole: no crop, no split, sorted order; greyscale/RGBA become RGB."""
     Image.fromarray(np.full((13, 17), 200, np.uint8)).save(tmp_path / "a_grey.png")
