@@ -58,6 +58,9 @@ flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored who
                   "present); empty to skip.")
 flags.DEFINE_bool("evaluate_only", False, "Do not train: load the run's checkpoint, evaluate on the test split, "
                   "write metrics.json and print the table.")
+flags.DEFINE_string("init_from", None, "Fine-tune: start a new run from the weights of this SavedModel of the same "
+                    "model (e.g. saved_models/free_form_inpaint/2; a GAN's discriminator and the optimisers start "
+                    "fresh). A resumed run continues from its own checkpoint.")
 flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
                     "(<export_dir>/<model>/<version>/); empty to skip the export.")
 
@@ -65,8 +68,8 @@ flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is ex
 flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: training/evaluation "
                   "hole: the centre 32x32 square (dcgan_inpaint's default), one random rectangle of 1/16 to 1/4 of "
                   "the area, LaMa's free-form strokes and boxes (thin / medium / thick), DeepFill v2's brush "
-                  "strokes, or 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, thick per "
-                  "batch).")
+                  "strokes, 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, thick per "
+                  "batch, centre 1/4 of them) or 'mixed_centre' (the same kinds, centre half of the batches).")
 flags.DEFINE_enum("corruption", None, ["noise", "white_box"], "Denoising autoencoders: additive Gaussian noise "
                   "(default for mnist/fashion) or white rectangles (default for denoising_ae_ffhq).")
 flags.DEFINE_string("train_noise", None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "
@@ -125,7 +128,7 @@ def main(argv):
         steps_per_execution=FLAGS.steps_per_execution, jit_compile=FLAGS.jit_compile,
         deterministic=FLAGS.deterministic, download=FLAGS.download and not FLAGS.no_download,
         precision=FLAGS.precision, strategy=FLAGS.strategy, devices=FLAGS.devices, tpu=FLAGS.tpu,
-        export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
+        init_from=FLAGS.init_from, export_dir=FLAGS.export_dir or None, benchmarks=FLAGS.benchmarks,
         task_options={k: FLAGS[k].value for k in TASK_FLAGS if FLAGS[k].value is not None},
         trainer_options={k: FLAGS[k].value for k in TRAINER_FLAGS if FLAGS[k].value is not None})
     resolved = None

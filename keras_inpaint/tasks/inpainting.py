@@ -122,10 +122,17 @@ class CentreHoleInpainting(Task):
 MASK_EVAL_SEED = 30_01  # first seed word of evaluation random-box masks (the second word hashes the pixels)
 
 
-MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "brush", "mixed")
-# "mixed" (the free_form_inpaint training default): per batch, one kind drawn with these probabilities.
-MIXED_MASKS = (("centre", 0.25), ("random_box", 0.25), ("free_form:thin", 1 / 6), ("free_form:medium", 1 / 6),
-               ("free_form:thick", 1 / 6))
+MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "brush", "mixed",
+              "mixed_centre")
+# The mixtures: per batch, one kind drawn with these probabilities. "mixed" is the free_form_inpaint training
+# default; "mixed_centre" gives the centre square half the batches (the fine-tuning of free_form_inpaint/3).
+MASK_MIXTURES = {
+    "mixed": (("centre", 0.25), ("random_box", 0.25), ("free_form:thin", 1 / 6), ("free_form:medium", 1 / 6),
+              ("free_form:thick", 1 / 6)),
+    "mixed_centre": (("centre", 0.5), ("random_box", 0.125), ("free_form:thin", 0.125),
+                     ("free_form:medium", 0.125), ("free_form:thick", 0.125)),
+}
+MIXED_MASKS = MASK_MIXTURES["mixed"]
 
 
 def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 16, 1 / 4)) -> tf.Tensor:
@@ -134,7 +141,7 @@ def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 
     "centre": the centred `hole` x `hole` square (images of a static size); "random_box": one box of
     `box_area` of the image (`corruptions.random_box_mask`); "free_form:thin|medium|thick": LaMa's strokes and
     boxes (`corruptions.free_form_mask`); "brush": DeepFill v2's strokes (`corruptions.brush_stroke_mask`);
-    "mixed": one of `MIXED_MASKS` for the whole batch, drawn from `seed`.
+    "mixed" / "mixed_centre": one kind of `MASK_MIXTURES[kind]` for the whole batch, drawn from `seed`.
 
     Raises:
       ValueError: unknown kind.
@@ -154,9 +161,10 @@ def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 
     if kind.startswith("free_form:"):
         return corruptions.free_form_mask(shape, seed, kind.split(":", 1)[1])
     pick, draw = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
-    cumulative = tf.cumsum([p for _, p in MIXED_MASKS])
+    mixture = MASK_MIXTURES[kind]
+    cumulative = tf.cumsum([p for _, p in mixture])
     index = tf.reduce_sum(tf.cast(tf.random.stateless_uniform([], pick) >= cumulative[:-1], tf.int32))
-    branches = [lambda k=k: make_mask(k, images, draw, hole, box_area) for k, _ in MIXED_MASKS]
+    branches = [lambda k=k: make_mask(k, images, draw, hole, box_area) for k, _ in mixture]
     return tf.switch_case(index, branches)
 
 
@@ -172,8 +180,8 @@ class MaskedInpainting(CentreHoleInpainting):
 
     Masks (`mask` option, `make_mask`): "centre" (the centre `hole` x `hole` square, 32x32 of 64x64: R-576's
     `scale = 0.25`), "random_box" (one rectangle of `box_area` (1/16 to 1/4) of the image anywhere), LaMa's
-    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" (one of
-    `MIXED_MASKS` per batch). Training masks are drawn from the pipeline's per-batch seed; evaluation masks are
+    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" / "mixed_centre" (one of
+    `MASK_MIXTURES[mask]` per batch). Training masks are drawn from the pipeline's per-batch seed; evaluation masks are
     seeded by the pixels (`content_seed`), so a test image always gets the same hole whichever model is scored
     (a fixed mask set per kind). Metrics and baseline are `CentreHoleInpainting`'s (whole-image PSNR/SSIM after
     paste-back, hole PSNR/L1/L2; mean colour; `mask_area` for the per-area-bin report).

@@ -79,6 +79,36 @@ def train(config: RunConfig | Run, extra_callbacks=(), verbose=None) -> dict:
         return _train(run, extra_callbacks, verbose)
 
 
+def warm_start(network: keras.Model, path: str, model_id: str) -> int:
+    """Copies the weights of the export at `path` (a SavedModel that `export.py` / `train.py` wrote for
+    `model_id`, e.g. a shipped `saved_models/<model>/<N>`) into `network`, the freshly built inference network of
+    a run (a GAN's generator; its discriminator and both optimisers start fresh): fine-tuning a trained model on
+    other data, masks or schedules. The export lists the network's weights in order (`.variables`, issue 16).
+
+    Returns the number of weights copied.
+    Raises:
+      FileNotFoundError: `path` is not a keras_inpaint SavedModel directory.
+      ValueError: the export is of another model id, or its weights do not match `network`'s (names the first
+        mismatch).
+    """
+    card = exporting.load_model_card(path)
+    if card.get("id") != model_id:
+        raise ValueError(f"--init_from={path} is an export of {card.get('id')!r}, not of {model_id!r}")
+    loaded = tf.saved_model.load(path)
+    source = list(loaded.variables)
+    if len(source) != len(network.weights):
+        raise ValueError(f"--init_from={path}: {len(source)} weights in the export, {len(network.weights)} in the "
+                         f"{model_id} network (exported by another version of the model?)")
+    for weight, value in zip(network.weights, source):
+        if tuple(weight.shape) != tuple(value.shape):
+            raise ValueError(f"--init_from={path}: weight {weight.path} has shape {tuple(weight.shape)}, the "
+                             f"export's {value.name} {tuple(value.shape)}")
+        weight.assign(value)
+    print(f"Initialised {model_id} from {path} ({len(source)} weights, {card.get('steps')} trained steps).",
+          flush=True)
+    return len(source)
+
+
 def _train(run: Run, extra_callbacks, verbose) -> dict:
     config, spec, task = run.config, run.spec, run.task
     keras.utils.set_random_seed(config.seed)
@@ -98,6 +128,8 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     with strategy.scope():
         model = run.model = build_training_model(spec, config)
     network = inference_network(model)
+    if config.init_from and not done:     # a resumed run continues from its own checkpoint instead
+        warm_start(network, config.init_from, config.model)
 
     # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
     # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
