@@ -367,8 +367,12 @@ def _redraw_large(draw, shape, seed) -> tf.Tensor:
         mask = draw(shape, tf.gather(seeds, k))
         area = tf.reduce_mean(mask, axis=[1, 2, 3])
         take = (best_area > MAX_HOLE_FRACTION) & (area < best_area)
-        return k + 1, tf.where(take[:, None, None, None], mask, best), tf.where(take, area, best_area)
+        mask = tf.where(take[:, None, None, None], mask, best)
+        return k + 1, tf.ensure_shape(mask, best.shape), tf.ensure_shape(tf.where(take, area, best_area),
+                                                                         best_area.shape)
 
+    # ensure_shape: inside a tf.function a first draw can have a static batch size that the loop body's draws
+    # lose (their shape is computed from a tensor); the loop keeps the first draw's shape.
     _, best, _ = tf.while_loop(
         lambda k, _, area: (k < _REDRAWS) & tf.reduce_any(area > MAX_HOLE_FRACTION), redraw,
         [tf.constant(1), best, best_area])

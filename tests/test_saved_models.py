@@ -65,3 +65,33 @@ def test_shipped_model_passes_the_shared_export_checker(path):
         pytest.skip("shared/tools/check_export.py not present")
     r = subprocess.run([sys.executable, CHECKER, path], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+
+
+def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
+    """`--init_from` (RunConfig.init_from): a new run starts from the shipped denoising_ae_mnist/1's weights, so
+    after one step of a tiny learning rate it denoises like the shipped model (well above the noisy input),
+    where a fresh network does not; its card names the source and counts its steps. A source of another model
+    id is refused before any training."""
+    from keras_inpaint.training import run
+
+    source = os.path.join(SAVED, "denoising_ae_mnist", "1")
+    if not os.path.isdir(source):
+        pytest.skip("denoising_ae_mnist/1 is not shipped")
+
+    def tiny(init_from, name):
+        return run.train(run.RunConfig(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir, steps=1,
+                                       learning_rate=1e-9, max_examples=128, val_examples=16, test_examples=64,
+                                       output_dir=str(tmp_path / name), export_dir=str(tmp_path / "exports"),
+                                       init_from=init_from), verbose=0)
+
+    tuned, fresh = tiny(source, "tuned"), tiny(None, "fresh")
+    m, f = tuned["metrics"], fresh["metrics"]
+    assert m["psnr_f0.3"] > m["baseline_psnr_f0.3"] + 5 > f["psnr_f0.3"] + 5, (m, f)
+    card = json.load(open(os.path.join(tuned["export_path"], "assets", "model_card.json")))
+    assert card["init_from"] == {"path": source, "id": "denoising_ae_mnist", "steps": 24000}
+    assert card["total_steps"] == 24001 and card["steps"] == 1
+    with pytest.raises(ValueError, match="is an export of 'denoising_ae_mnist', not of 'context_encoder'"):
+        run.train(run.RunConfig(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, steps=1,
+                                max_examples=64, output_dir=str(tmp_path / "other"), export_dir=None,
+                                init_from=source), verbose=0)
+    assert not os.path.exists(tmp_path / "other" / "checkpoints")
