@@ -237,8 +237,9 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
             "metrics": scores, "run_dir": os.path.abspath(config.output_dir)}
     if config.init_from:   # fine-tuned: the steps before this run's are the source export's
         source = load_model_card(config.init_from)
-        card["init_from"] = {"path": config.init_from, "id": source.get("id"), "steps": source.get("steps")}
-        card["total_steps"] = int(source.get("steps") or 0) + card["steps"]
+        before = int(source.get("total_steps", source.get("steps")) or 0)   # the source may be fine-tuned too
+        card["init_from"] = {"path": config.init_from, "id": source.get("id"), "steps": before}
+        card["total_steps"] = before + card["steps"]
     path = export_network(spec, network, path, card, task=task)
     print(f"Exported {spec.id} to {path}")
     return path
