@@ -1,7 +1,7 @@
 """Run a trained model on your own photos: inpaint holes, denoise, super-resolve, at the photo's size.
 
   python predict.py --saved_model=saved_models/sr_autoencoder/1 --input=photo.png --output_dir=out
-  python predict.py --saved_model=saved_models/free_form_inpaint/2 --input=faces/ --mask=free_form:medium \\
+  python predict.py --saved_model=saved_models/free_form_inpaint/3 --input=faces/ --mask=free_form:medium \\
       --output_dir=out --side_by_side
   python predict.py --saved_model=saved_models/dcgan_inpaint/1 --input='shots/*.jpg' --mask=mask.png --output_dir=out
 

@@ -59,7 +59,7 @@ flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored who
 flags.DEFINE_bool("evaluate_only", False, "Do not train: load the run's checkpoint, evaluate on the test split, "
                   "write metrics.json and print the table.")
 flags.DEFINE_string("init_from", None, "Fine-tune: start a new run from the weights of this SavedModel of the same "
-                    "model (e.g. saved_models/free_form_inpaint/2; a GAN's discriminator and the optimisers start "
+                    "model (e.g. saved_models/free_form_inpaint/3; a GAN's discriminator and the optimisers start "
                     "fresh). A resumed run continues from its own checkpoint.")
 flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
                     "(<export_dir>/<model>/<version>/); empty to skip the export.")
