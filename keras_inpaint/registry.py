@@ -503,6 +503,8 @@ register(ModelSpec(
     learning_rate=2e-4,              # pix2pix: Adam 2e-4, beta_1 0.5 (both networks)
     beta_1=0.5,
     steps=6_000,                     # proposal: ~64 epochs of the folder's 2,980 training faces at batch 32
+    # (the shipped saved_models/free_form_inpaint/3 is this schedule plus a stated 2,500-iteration fine-tune with
+    # --init_from on centre-heavier masks, which took the centre hole from 24.26 to 26.73 dB: README)
     params=free_form.GENERATOR_PARAMS,                  # 1,131,711 (computed)
     discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (computed)
     # issue 12 (AMX-BF16 CPU, benchmarks/throughput.py): mixed_bfloat16 1.69x faster but 0.181 dB lower after the
