@@ -280,7 +280,7 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
 # ---------------------------------------------------------------------------------------------------------
 def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Callable, *, seed: int,
                       shuffle_buffer: int = 10_000) -> tf.data.Dataset:
-    """Infinite training stream: cache -> stateless shuffle of each pass -> batch -> batched `make_pair` -> prefetch.
+    """Infinite training stream: cache -> stateless shuffle per pass -> batch -> batched `make_pair` -> prefetch.
 
     `make_pair(images_uint8 [B, H, W, C], seed [2] int64) -> (inputs, targets)` runs once per batch
     (vectorised); its seed is `(seed, batch index)`, so a run is reproducible from `--seed`.

@@ -7,13 +7,13 @@ super_resolution.py (x3 SR), latent.py (z-search priors, refinement). Everything
 """
 from keras_inpaint.tasks.base import (EVAL_SEED, FAMILIES, Task, check_mask, check_range, content_seed,
                                       image_and_mask_specs, rows_grid, run_padded)
-from keras_inpaint.tasks.inpainting import (MASK_EVAL_SEED, MASK_KINDS, MASK_MIXTURES, MIXED_MASKS, CentreHoleInpainting,
-                                            MaskedInpainting, make_mask)
+from keras_inpaint.tasks.inpainting import (MASK_EVAL_SEED, MASK_KINDS, MASK_MIXTURES, MIXED_MASKS,
+                                            CentreHoleInpainting, MaskedInpainting, make_mask)
 from keras_inpaint.tasks.latent import LATENT_SEED, Refinement, UnconditionalGeneration
 from keras_inpaint.tasks.restoration import Denoising, WhiteBoxRestoration
 from keras_inpaint.tasks.super_resolution import SuperResolution
 
-__all__ = ["EVAL_SEED", "FAMILIES", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES", "MIXED_MASKS",
-           "CentreHoleInpainting", "Denoising", "MaskedInpainting", "Refinement", "SuperResolution", "Task",
-           "UnconditionalGeneration", "WhiteBoxRestoration", "check_mask", "check_range", "content_seed",
+__all__ = ["EVAL_SEED", "FAMILIES", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES",
+           "MIXED_MASKS", "CentreHoleInpainting", "Denoising", "MaskedInpainting", "Refinement", "SuperResolution",
+           "Task", "UnconditionalGeneration", "WhiteBoxRestoration", "check_mask", "check_range", "content_seed",
            "image_and_mask_specs", "make_mask", "rows_grid", "run_padded"]

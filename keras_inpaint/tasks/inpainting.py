@@ -180,11 +180,12 @@ class MaskedInpainting(CentreHoleInpainting):
 
     Masks (`mask` option, `make_mask`): "centre" (the centre `hole` x `hole` square, 32x32 of 64x64: R-576's
     `scale = 0.25`), "random_box" (one rectangle of `box_area` (1/16 to 1/4) of the image anywhere), LaMa's
-    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" / "mixed_centre" (one of
-    `MASK_MIXTURES[mask]` per batch). Training masks are drawn from the pipeline's per-batch seed; evaluation masks are
-    seeded by the pixels (`content_seed`), so a test image always gets the same hole whichever model is scored
-    (a fixed mask set per kind). Metrics and baseline are `CentreHoleInpainting`'s (whole-image PSNR/SSIM after
-    paste-back, hole PSNR/L1/L2; mean colour; `mask_area` for the per-area-bin report).
+    free-form presets "free_form:thin|medium|thick", DeepFill v2's "brush" strokes, or "mixed" /
+    "mixed_centre" (one kind of `MASK_MIXTURES[mask]` per batch). Training masks are drawn from the pipeline's
+    per-batch seed; evaluation masks are seeded by the pixels (`content_seed`), so a test image always gets the
+    same hole whichever model is scored (a fixed mask set per kind). Metrics and baseline are
+    `CentreHoleInpainting`'s (whole-image PSNR/SSIM after paste-back, hole PSNR/L1/L2; mean colour; `mask_area`
+    for the per-area-bin report).
 
     Export (SPEC §4): `serving_default` takes uint8 `images` `[None, H, W, C]` and a required float32 `mask`
     `[None, H, W, 1]` (1.0 = fill), validated by `check_mask`; `centre_mask` takes `images` alone and inpaints

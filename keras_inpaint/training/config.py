@@ -44,7 +44,7 @@ class RunConfig:
     strategy: str = "default"              # tf.distribute strategy (training/distribute.py make_strategy)
     devices: list[str] | None = None       # mirrored: the local devices (None = every GPU)
     tpu: str | None = None                 # tpu: the TPU name or address (None/"" = the local TPU)
-    init_from: str | None = None           # fine-tuning: a SavedModel of this model whose weights a fresh run starts from
+    init_from: str | None = None           # fine-tuning: an export of this model that a fresh run starts from
 
     def resolved(self) -> "RunConfig":
         """A copy with every registry default filled in (`resolve(self).config`; raises ValueError for an

@@ -104,8 +104,8 @@ def warm_start(network: keras.Model, path: str, model_id: str) -> int:
             raise ValueError(f"--init_from={path}: weight {weight.path} has shape {tuple(weight.shape)}, the "
                              f"export's {value.name} {tuple(value.shape)}")
         weight.assign(value)
-    print(f"Initialised {model_id} from {path} ({len(source)} weights, {card.get('steps')} trained steps).",
-          flush=True)
+    steps = card.get("total_steps", card.get("steps"))      # a fine-tuned source counts its own source's steps
+    print(f"Initialised {model_id} from {path} ({len(source)} weights, {steps} trained steps).", flush=True)
     return len(source)
 
 
