@@ -142,7 +142,8 @@ def test_training_pipeline_iterators_agree_and_every_pass_is_a_new_permutation()
     assert all(sorted(p) == list(range(12)) for p in passes)
     assert len({tuple(p) for p in passes}) == 3 and passes[0] != list(range(12))
     assert batches(data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=8), 3) != first[:3]
-    chunked = sum(batches(data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=7, shuffle_buffer=6), 3), [])
+    chunked = data.training_pipeline(_ids(12), 4, lambda x, s: (x, s), seed=7, shuffle_buffer=6)
+    chunked = sum(batches(chunked, 3), [])
     assert sorted(chunked[:6]) == list(range(6)) and sorted(chunked[6:]) == list(range(6, 12))
 
 

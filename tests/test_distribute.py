@@ -76,8 +76,8 @@ def test_two_workers_match_one_worker_of_the_same_global_batch(tfds_dir, tmp_pat
 def test_a_two_worker_gan_matches_one_worker_and_only_the_chief_writes(small_face_folder, tfds_dir, tmp_path):
     """dcgan_inpaint (the adversarial train_step, BatchNorm synchronised across the two workers, 2 generator
     updates per step) on two TF_CONFIG workers vs one worker of the same global batch: every logged GAN loss of
-    both epochs within the supervised test's tolerance, the test metrics too; the chief writes the run directory
-    and the one export, worker 1 says it left them to the chief.
+    the first step within the supervised test's tolerance, of the second within 2e-2 (below), the test metrics
+    within 2e-3; the chief writes the run directory and the one export, worker 1 says it left them to the chief.
 
     This needs every iterator of the training pipeline to yield the same batches: Keras 3 opens (and discards)
     one training iterator for its symbolic build under a strategy, and with a per-iterator reshuffle the
@@ -93,7 +93,8 @@ def test_a_two_worker_gan_matches_one_worker_and_only_the_chief_writes(small_fac
     # step 1: the supervised test's tolerance (measured: equal to ~1e-6). Step 2 starts from weights that differ
     # by float rounding (sums over 2 x 4 images vs 8, synchronised BatchNorm), which Adam's first update,
     # ~sign(gradient), amplifies for near-zero gradients: measured 0.9 % on d_loss, so 2e-2 there. A different
-    # batch order moved d_fake 6 % at step 1 (0.6654 vs 0.6229) and is caught by the first check.
+    # batch order moved d_fake 6 % at step 1 (0.6654 vs 0.6229) when it occurred (it varied between runs);
+    # tests/test_data.py checks the order itself, which this end-to-end check cannot do every time.
     for (a, b), rtol in zip(zip(one, two), (2e-3, 2e-2)):
         for k in ("d_loss", "g_loss", "d_real", "d_fake", "g_content", "g_adv"):
             np.testing.assert_allclose(float(b[k]), float(a[k]), rtol=rtol, atol=1e-5, err_msg=k)
