@@ -71,6 +71,43 @@ def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, 
     assert all(np.isfinite(w.numpy()).all() for w in model.weights)
 
 
+class InterruptAtEpoch(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt as epoch `epoch` (0-based) begins: the epochs before it are checkpointed."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_kill_inside_a_checkpoint_write_resumes_at_the_weights_epoch(tmp_path, tfds_dir, capsys):
+    """BackupAndRestore writes the weights, then training_metadata.json. A kill inside the metadata write leaves
+    a file that is not JSON (before: the resume crashed on it); a kill between the two writes leaves the metadata
+    one epoch behind the weights (before: the resume trained one epoch too many, as in CI's kill -9 test). Both
+    resume after the epoch the weights hold and end at exactly the schedule's step count."""
+    config = _config(tmp_path, tfds_dir, steps=6, steps_per_epoch=2, batch_size=8, max_examples=32, val_examples=8,
+                     test_examples=8)
+    meta = os.path.join(config.output_dir, "checkpoints", "training_metadata.json")
+    with pytest.raises(KeyboardInterrupt):
+        run.train(config, extra_callbacks=[InterruptAtEpoch(1)], verbose=0)        # epoch 1 saved: 2 steps
+    with open(meta, "w") as f:
+        f.write('{"epo')                                                          # cut short by the kill
+    with pytest.raises(KeyboardInterrupt):
+        run.train(config, extra_callbacks=[InterruptAtEpoch(2)], verbose=0)        # resumes after epoch 1
+    assert "is missing or unreadable but the weights beside it hold 2 steps" in capsys.readouterr().out
+    assert json.load(open(meta))["epoch"] == 2
+    with open(meta, "w") as f:                     # weights of epoch 2 written, the metadata not yet
+        json.dump({"epoch": 1, "batch": 0}, f)
+    assert run.resume_point(config) == (1, 2)      # what the metadata alone says
+    result = run.train(config, verbose=0)
+    assert "says epoch 1 but the weights beside it hold 4 steps" in capsys.readouterr().out
+    assert len(result["history"]["loss"]) == 1 and result["metrics"]["steps"] == 6
+    assert json.load(open(meta))["epoch"] == 3
+
+
 def test_ctrl_c_prints_where_the_run_resumes(tmp_path, tfds_dir):
     out = str(tmp_path / "cli")
     env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)

@@ -163,10 +163,10 @@ class DeferredCtrlC(keras.callbacks.Callback):
     Python turns SIGINT into `KeyboardInterrupt` in whatever Python code the main thread runs next. Inside
     TensorFlow that can be an object finaliser (`__del__` of a tensor or resource), where Python prints
     "Exception ignored in ..." and drops the exception: the run goes on as if Ctrl-C was never pressed (the
-    likely cause of a first SIGINT lost in tests/test_reliability.py's Ctrl-C test under a loaded CPU). Here the signal handler only records the
-    request and this callback raises it at the next training or validation batch end (or epoch end), a place
-    where it always reaches `train.py` (which prints the resume point). A second Ctrl-C before that raises at
-    once, as Python's default handler does.
+    likely cause of a first SIGINT lost in tests/test_reliability.py's Ctrl-C test under a loaded CPU). Here the
+    signal handler only records the request and this callback raises it at the next training or validation
+    batch end (or epoch end), a place where it always reaches `train.py` (which prints the resume point). A
+    second Ctrl-C before that raises at once, as Python's default handler does.
 
     Use as a context manager around `fit` (it installs the handler on entry, in the main thread only, and
     restores the previous one on exit, also when `fit` raises) and pass it in `callbacks`.

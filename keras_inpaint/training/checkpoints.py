@@ -13,7 +13,9 @@ from keras_inpaint.training import adversarial
 from keras_inpaint.training.config import Run, RunConfig, resolve
 
 CHECKPOINT_DIR = "checkpoints"
-WEIGHTS_FILE = "latest.weights.h5"   # written by BackupAndRestore
+WEIGHTS_FILE = "latest.weights.h5"          # written by BackupAndRestore ...
+METADATA_FILE = "training_metadata.json"    # ... then this: {"epoch": completed epochs, "batch": 0}
+BACKUP_SUFFIX = ".bkp"                      # double_checkpoint=True: the previous epoch's pair
 
 
 def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.Model:
@@ -58,16 +60,77 @@ def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None
     with precision.policy_scope(config.precision or spec.precision):
         model = build_training_model(spec, config)
     model.optimizer.build(model.trainable_variables)
+    _load_checkpoint(model, os.path.dirname(path))
+    return model
+
+
+def _load_checkpoint(model: keras.Model, checkpoint_dir: str) -> None:
+    """Loads `checkpoint_dir`'s latest weights into the built `model`; when they are unreadable (a kill during
+    their write), puts the previous epoch's weights and metadata back in place first, with a warning, as
+    `BackupAndRestore` itself does (`load_weights` needs a `.weights.h5` name).
+
+    Raises OSError / ValueError when the latest weights are unreadable and no previous ones exist."""
+    path = os.path.join(checkpoint_dir, WEIGHTS_FILE)
     try:
         model.load_weights(path)
-    except (OSError, ValueError) as e:   # e.g. a kill while the latest checkpoint was being written
-        backup = path + ".bkp"           # BackupAndRestore(double_checkpoint=True): the previous epoch's state
+    except (OSError, ValueError) as e:
+        backup = path + BACKUP_SUFFIX
         if not os.path.exists(backup):
             raise
         print(f"warning: {path} is unreadable ({type(e).__name__}); restoring the previous checkpoint {backup}")
-        shutil.copy(backup, path)        # as BackupAndRestore itself does (load_weights needs .weights.h5)
+        shutil.copy(backup, path)
+        meta = os.path.join(checkpoint_dir, METADATA_FILE)
+        if os.path.exists(meta + BACKUP_SUFFIX):
+            shutil.copy(meta + BACKUP_SUFFIX, meta)
         model.load_weights(path)
-    return model
+
+
+def restore_checkpoint(model: keras.Model, checkpoint_dir: str, steps_per_epoch: int) -> int:
+    """Loads the checkpoint in `checkpoint_dir` (if any) into the built, compiled `model` and returns the
+    completed epochs it holds, first making the pair that `keras.callbacks.BackupAndRestore` resumes from agree.
+
+    BackupAndRestore saves at each epoch end in two steps, neither atomic: the weights (optimizer step count
+    included), then `training_metadata.json` (the completed epochs). A SIGKILL between the two leaves weights one
+    epoch ahead of the metadata, and resuming from them trained one epoch too many (tests/test_reliability.py's
+    kill -9 test once ended a 60-step run past 60); a kill inside the metadata write leaves a file that is not
+    JSON. The weights are the truth: when their step count is a whole number of epochs that the metadata does
+    not say, or the metadata is missing or unreadable, it is rewritten (atomically) to their epoch. Unreadable
+    latest weights fall back to the previous epoch's pair first (`_load_checkpoint`).
+
+    Args:
+      model: the training model of `build_training_model`, built in the strategy scope it trains in.
+      checkpoint_dir: the BackupAndRestore folder (`<run>/checkpoints`, or a worker's scratch copy).
+      steps_per_epoch: the run's `steps_per_epoch` (training iterations per epoch).
+    Returns:
+      completed epochs to resume after, 0 when there is no checkpoint.
+    """
+    if not os.path.exists(os.path.join(checkpoint_dir, WEIGHTS_FILE)):
+        return 0
+    model.optimizer.build(model.trainable_variables)
+    _load_checkpoint(model, checkpoint_dir)
+    meta = os.path.join(checkpoint_dir, METADATA_FILE)
+    recorded = _read_epoch(meta)
+    steps = trained_steps(model)
+    epoch = steps // steps_per_epoch
+    if recorded is not None and (steps % steps_per_epoch or epoch == recorded):
+        return recorded      # agreeing (or a step count between epoch ends: the metadata is kept)
+    said = "is missing or unreadable" if recorded is None else f"says epoch {recorded}"
+    print(f"warning: {meta} {said} but the weights beside it hold {steps} steps: the run was killed inside a "
+          f"checkpoint write; resuming after epoch {epoch}")
+    tmp = f"{meta}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump({"epoch": epoch, "batch": 0}, f)
+    os.replace(tmp, meta)
+    return epoch
+
+
+def _read_epoch(meta_path: str) -> int | None:
+    """The completed epochs recorded in a `training_metadata.json`; None when it is missing or unreadable."""
+    try:
+        with open(meta_path) as f:
+            return int(json.load(f)["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def resume_point(config: RunConfig) -> tuple[int, int]:
@@ -77,11 +140,7 @@ def resume_point(config: RunConfig) -> tuple[int, int]:
 
 
 def _completed_epochs(config: RunConfig) -> int:
-    path = os.path.join(config.output_dir, CHECKPOINT_DIR, "training_metadata.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            return int(json.load(f).get("epoch", 0))
-    return 0
+    return _read_epoch(os.path.join(config.output_dir, CHECKPOINT_DIR, METADATA_FILE)) or 0
 
 
 def load_run(run_dir: str) -> Run:

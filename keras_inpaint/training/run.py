@@ -29,8 +29,8 @@ from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallbac
 # The run's configuration and its trained model live in config.py and checkpoints.py; their names are
 # re-exported here, the module a user of `train` / `evaluate` imports.
 from keras_inpaint.training.checkpoints import (CHECKPOINT_DIR, WEIGHTS_FILE, build_training_model,  # noqa: F401
-                                                inference_network, load_run, load_trained_model, resume_point,
-                                                trained_steps)
+                                                inference_network, load_run, load_trained_model, restore_checkpoint,
+                                                resume_point, trained_steps)
 from keras_inpaint.training.config import Run, RunConfig, default_output_dir, resolve, write_config  # noqa: F401
 
 GRID_IMAGES = 8
@@ -120,34 +120,9 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
     chief = distribute.is_chief(strategy)   # the one writer of the run directory (multi-worker: worker 0)
     if chief:
         write_config(run)
-    done, _ = resume_point(config)
-    if done and chief:
-        print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
-              f"(step {done * config.steps_per_epoch}).")
-
     with strategy.scope():
         model = run.model = build_training_model(spec, config)
     network = inference_network(model)
-    if config.init_from and not done:     # a resumed run continues from its own checkpoint instead
-        warm_start(network, config.init_from, config.model)
-
-    # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
-    # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
-    train_ds = distribute.distribute_training_input(
-        strategy, lambda: data.training_pipeline(_images(run, "train", config.max_examples), config.batch_size,
-                                                 task.make_pair, seed=config.seed + done),
-        config.batch_size)
-    val_task, val_examples = task.validation_view(config.val_examples)
-    if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
-        print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
-              f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
-    # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)
-    _first_images(_images(run, "train", config.max_examples), 1, run, "train")
-    val_images = _first_images(_images(run, "test", val_examples), val_examples, run, "test")
-    val_ds = distribute.validation_input(
-        tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
-
-    log_dir = os.path.join(config.output_dir, "logs")
     checkpoints = os.path.join(config.output_dir, CHECKPOINT_DIR)
     scratch = None
     if not chief:   # other workers restore the chief's state and write theirs to a scratch folder
@@ -155,38 +130,62 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         if os.path.isdir(checkpoints):
             shutil.copytree(checkpoints, scratch, dirs_exist_ok=True)
         checkpoints = scratch
-    callbacks = [
-        # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
-        # can corrupt; BackupAndRestore then falls back to it.
-        keras.callbacks.BackupAndRestore(checkpoints, delete_checkpoint=False, double_checkpoint=True),
-        StopOnNaN(),
-    ]
-    if chief:
-        callbacks += [
-            ImageMetricsCallback(val_task, network, val_images, val_images[:GRID_IMAGES], log_dir,
-                                 png_path=os.path.join(config.output_dir, "grid.png")),
-            TrainingScalars(log_dir, every=LOG_EVERY),
-            keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
-            # per-epoch losses and validation metrics as text, continued across resumes
-            keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
-        ]
-    callbacks += list(extra_callbacks)
-    if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
-        verbose = "run" if sys.stdout.isatty() else 2
-    if not chief:
-        verbose = 0
-    if verbose == "run":
-        callbacks.append(RunProgress(config.steps, done * config.steps_per_epoch))
-        verbose = 0
-    print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
-          f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
-    start = time.time()
-    ctrl_c = DeferredCtrlC()    # Ctrl-C stops at the next batch end, never lost inside TensorFlow
     try:
+        with strategy.scope():   # the last completed epoch's weights and optimizer state, if any
+            done = restore_checkpoint(model, checkpoints, config.steps_per_epoch)
+        if done and chief:
+            print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
+                  f"(step {done * config.steps_per_epoch}).")
+        if config.init_from and not done:     # a resumed run continues from its own checkpoint instead
+            warm_start(network, config.init_from, config.model)
+
+        # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
+        # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
+        train_ds = distribute.distribute_training_input(
+            strategy, lambda: data.training_pipeline(_images(run, "train", config.max_examples), config.batch_size,
+                                                     task.make_pair, seed=config.seed + done),
+            config.batch_size)
+        val_task, val_examples = task.validation_view(config.val_examples)
+        if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
+            print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
+                  f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
+        # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)
+        _first_images(_images(run, "train", config.max_examples), 1, run, "train")
+        val_images = _first_images(_images(run, "test", val_examples), val_examples, run, "test")
+        val_ds = distribute.validation_input(
+            tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
+
+        log_dir = os.path.join(config.output_dir, "logs")
+        callbacks = [
+            # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
+            # can corrupt; BackupAndRestore then falls back to it.
+            keras.callbacks.BackupAndRestore(checkpoints, delete_checkpoint=False, double_checkpoint=True),
+            StopOnNaN(),
+        ]
+        if chief:
+            callbacks += [
+                ImageMetricsCallback(val_task, network, val_images, val_images[:GRID_IMAGES], log_dir,
+                                     png_path=os.path.join(config.output_dir, "grid.png")),
+                TrainingScalars(log_dir, every=LOG_EVERY),
+                keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
+                # per-epoch losses and validation metrics as text, continued across resumes
+                keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
+            ]
+        callbacks += list(extra_callbacks)
+        if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
+            verbose = "run" if sys.stdout.isatty() else 2
+        if not chief:
+            verbose = 0
+        if verbose == "run":
+            callbacks.append(RunProgress(config.steps, done * config.steps_per_epoch))
+            verbose = 0
+        print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
+              f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
+        start = time.time()
+        ctrl_c = DeferredCtrlC()    # Ctrl-C stops at the next batch end, never lost inside TensorFlow
         with ctrl_c:
             history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                                validation_data=val_ds, callbacks=callbacks + [ctrl_c], verbose=verbose,
-                                shuffle=False)
+                                validation_data=val_ds, callbacks=callbacks + [ctrl_c], verbose=verbose, shuffle=False)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
