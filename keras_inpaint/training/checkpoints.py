@@ -95,7 +95,9 @@ def restore_checkpoint(model: keras.Model, checkpoint_dir: str, steps_per_epoch:
     kill -9 test once ended a 60-step run past 60); a kill inside the metadata write leaves a file that is not
     JSON. The weights are the truth: when their step count is a whole number of epochs that the metadata does
     not say, or the metadata is missing or unreadable, it is rewritten (atomically) to their epoch. Unreadable
-    latest weights fall back to the previous epoch's pair first (`_load_checkpoint`).
+    latest weights fall back to the previous epoch's pair first (`_load_checkpoint`). BackupAndRestore reads the
+    same files again as `fit` begins (a second read of at most ~170 MB, restoration_gan's): its loader is not
+    public API, so it is not replaced.
 
     Args:
       model: the training model of `build_training_model`, built in the strategy scope it trains in.
