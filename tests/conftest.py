@@ -86,3 +86,21 @@ def pytest_collection_modifyitems(config, items):
     first, so that with `-n 2` (pytest-xdist, the README's test command) the two workers do not end with one
     long test running alone while the other is idle. Order matters to no test."""
     items.sort(key=lambda item: item.path.name != "test_registry.py")
+
+
+@pytest.fixture
+def interrupt_after_epoch():
+    """`interrupt_after_epoch(epoch)` is a Keras callback that raises KeyboardInterrupt (what Ctrl-C raises) at
+    the end of epoch `epoch` (0-based), after BackupAndRestore has checkpointed it (`run.train` puts that
+    callback first)."""
+    import keras
+
+    class InterruptAfterEpoch(keras.callbacks.Callback):
+        def __init__(self, epoch):
+            super().__init__()
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == self.epoch:
+                raise KeyboardInterrupt
+    return InterruptAfterEpoch

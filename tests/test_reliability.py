@@ -71,19 +71,8 @@ def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, 
     assert all(np.isfinite(w.numpy()).all() for w in model.weights)
 
 
-class InterruptAtEpoch(keras.callbacks.Callback):
-    """Raises KeyboardInterrupt as epoch `epoch` (0-based) begins: the epochs before it are checkpointed."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
-
-
-def test_a_kill_inside_a_checkpoint_write_resumes_at_the_weights_epoch(tmp_path, tfds_dir, capsys):
+def test_a_kill_inside_a_checkpoint_write_resumes_at_the_weights_epoch(tmp_path, tfds_dir, capsys,
+                                                                       interrupt_after_epoch):
     """BackupAndRestore writes the weights, then training_metadata.json. A kill inside the metadata write leaves
     a file that is not JSON (before: the resume crashed on it); a kill between the two writes leaves the metadata
     one epoch behind the weights (before: the resume trained one epoch too many, as in CI's kill -9 test). Both
@@ -92,11 +81,11 @@ def test_a_kill_inside_a_checkpoint_write_resumes_at_the_weights_epoch(tmp_path,
                      test_examples=8)
     meta = os.path.join(config.output_dir, "checkpoints", "training_metadata.json")
     with pytest.raises(KeyboardInterrupt):
-        run.train(config, extra_callbacks=[InterruptAtEpoch(1)], verbose=0)        # epoch 1 saved: 2 steps
+        run.train(config, extra_callbacks=[interrupt_after_epoch(0)], verbose=0)   # epoch 1 saved: 2 steps
     with open(meta, "w") as f:
         f.write('{"epo')                                                          # cut short by the kill
     with pytest.raises(KeyboardInterrupt):
-        run.train(config, extra_callbacks=[InterruptAtEpoch(2)], verbose=0)        # resumes after epoch 1
+        run.train(config, extra_callbacks=[interrupt_after_epoch(1)], verbose=0)   # resumes after epoch 1
     assert "is missing or unreadable but the weights beside it hold 2 steps" in capsys.readouterr().out
     assert json.load(open(meta))["epoch"] == 2
     with open(meta, "w") as f:                     # weights of epoch 2 written, the metadata not yet

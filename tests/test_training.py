@@ -5,25 +5,12 @@ import re
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 
 from keras_inpaint.training import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class InterruptAfterEpoch(keras.callbacks.Callback):
-    """Raises KeyboardInterrupt (what Ctrl-C raises) at the end of epoch `epoch`, after the checkpoint."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
 
 
 def _config(tmp_path, tfds_dir, **kw):
@@ -62,11 +49,11 @@ def _logged_steps(log_dir: str, tag: str) -> list[int]:
     return sorted(e.step for e in acc.Tensors(tag)) if tag in acc.Tags()["tensors"] else []
 
 
-def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch):
+def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch, interrupt_after_epoch):
     monkeypatch.setattr(run, "LOG_EVERY", 10)
     config = _config(tmp_path, tfds_dir, export_dir=None, test_examples=256)
     with pytest.raises(KeyboardInterrupt):
-        run.train(config, extra_callbacks=[InterruptAfterEpoch(0)], verbose=0)
+        run.train(config, extra_callbacks=[interrupt_after_epoch(0)], verbose=0)
     meta = json.load(open(os.path.join(config.output_dir, "checkpoints", "training_metadata.json")))
     assert meta["epoch"] == 1
     interrupted = run.load_trained_model(config.resolved())
