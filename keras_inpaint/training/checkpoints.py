@@ -105,6 +105,8 @@ def restore_checkpoint(model: keras.Model, checkpoint_dir: str, steps_per_epoch:
       steps_per_epoch: the run's `steps_per_epoch` (training iterations per epoch).
     Returns:
       completed epochs to resume after, 0 when there is no checkpoint.
+    Raises:
+      OSError / ValueError: the latest weights are unreadable and there are no previous ones to fall back to.
     """
     if not os.path.exists(os.path.join(checkpoint_dir, WEIGHTS_FILE)):
         return 0
@@ -137,12 +139,8 @@ def _read_epoch(meta_path: str) -> int | None:
 
 def resume_point(config: RunConfig) -> tuple[int, int]:
     """(completed epochs, training step) that re-running `config`'s command resumes from (0, 0 if none)."""
-    done = _completed_epochs(config)
+    done = _read_epoch(os.path.join(config.output_dir, CHECKPOINT_DIR, METADATA_FILE)) or 0
     return done, done * config.steps_per_epoch
-
-
-def _completed_epochs(config: RunConfig) -> int:
-    return _read_epoch(os.path.join(config.output_dir, CHECKPOINT_DIR, METADATA_FILE)) or 0
 
 
 def load_run(run_dir: str) -> Run:
