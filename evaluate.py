@@ -3,6 +3,7 @@
   python evaluate.py --saved_model=saved_models/context_encoder/1 --dataset=cifar10
   python evaluate.py --saved_model=saved_models/sr_autoencoder/1 --dataset=folder:my_photos --split=all \\
       --benchmarks=../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 --output=sr.json
+  python evaluate.py --saved_model=saved_models/refinement_ae/1 --prior=saved_models/lsgan/1
 
 Only the SavedModel is needed (loaded with `tf.saved_model.load`; no checkpoint or run directory). Its model
 card (`assets/model_card.json`) says which model it is; the corruptions, seeds, metrics (SPEC §3) and
@@ -31,6 +32,9 @@ flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_for
                   "and the table adds PSNR per hole-area bin.")
 flags.DEFINE_list("benchmarks", [], "Folders of whole images scored at full size after the split "
                   "(any-size models: sr_autoencoder), e.g. ../shared/data/benchmarks/Set5.")
+flags.DEFINE_string("prior", None, "refinement_ae only: an exported lsgan/dcgan SavedModel (e.g. "
+                    "saved_models/lsgan/1). The refiner is scored as seed 004 Table 3.2 does: on the prior's z-search "
+                    "completions of the centre hole, against the unrefined completions (its input).")
 flags.DEFINE_integer("max_examples", None, "Score only the first N images.")
 flags.DEFINE_string("output", None, "Write the results as JSON to this file.")
 flags.mark_flag_as_required("saved_model")
@@ -43,7 +47,7 @@ def main(argv):
     try:
         results = evaluation.evaluate_saved_model(
             FLAGS.saved_model, FLAGS.dataset, FLAGS.split, data_dir=FLAGS.data_dir, task_options=options,
-            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples,
+            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples, prior=FLAGS.prior,
             progress=sys.stdout.isatty())
     except (data.DatasetError, FileNotFoundError, ValueError) as e:
         sys.exit(f"error: {e}")

@@ -68,7 +68,7 @@ def _bin_name(index: int) -> str:
 
 def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "test", *, data_dir: str | None = None,
                          task_options: dict | None = None, benchmarks=None, max_examples: int | None = None,
-                         verbose: bool = True, progress: bool = False) -> dict:
+                         prior: str | None = None, verbose: bool = True, progress: bool = False) -> dict:
     """Scores an export (`saved_models/<model>/<N>`) with the protocol of a run's own test evaluation.
 
     The SavedModel is loaded with `tf.saved_model.load` alone (no checkpoint, no run directory); its model
@@ -86,6 +86,8 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
       benchmarks: folders of whole images scored at full size (any-size models only; sr_autoencoder: Set5,
         Set14); None = none.
       max_examples: score only the first N images.
+      prior: `refinement_ae` only: an exported `lsgan`/`dcgan` SavedModel whose z-search completions the refiner
+        is scored on (`tasks.Refinement.on_prior`, seed 004 Table 3.2; baseline: the unrefined completions).
       verbose: print the table(s). progress: show a progress bar of the images scored (a terminal).
     Returns:
       {metric: mean} for the model and the baseline (`baseline_` keys), `num_images`, `dataset`, `split`,
@@ -99,6 +101,13 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     card = exporting.load_model_card(path)
     spec = registry.get(card["id"])
     task = spec.task(**{**(card.get("task_options") or {}), **(task_options or {})})
+    if prior:
+        if not hasattr(task, "on_prior"):
+            raise ValueError(f"--prior scores a refinement_ae export on a prior's completions; {path} is a "
+                             f"{spec.id} export")
+        prior_card = exporting.load_model_card(prior)
+        prior_task = registry.get(prior_card["id"]).task(**(prior_card.get("task_options") or {}))
+        task = task.on_prior(prior_task, exporting.SavedModelNetwork(tf.saved_model.load(prior), prior_card))
     network = exporting.SavedModelNetwork(tf.saved_model.load(path), card)
     dataset = dataset or card["dataset"]
     images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
@@ -106,6 +115,8 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     results = evaluate(task, network, images, progress=progress)
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})
+    if prior:
+        results["prior"] = os.path.abspath(prior)
     tables = [format_table(results, task, title=f"{spec.id} ({path}) on {dataset} {split} split")]
     if benchmarks and not task.any_size:
         raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "

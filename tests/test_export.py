@@ -85,11 +85,23 @@ def test_plain_tensorflow_load_matches_in_memory_model(trained, tmp_path, plain_
 
 
 def test_export_cli_writes_next_version_and_passes_shared_checker(trained):
+    """Also `--scores`: the card records the given metrics (e.g. `evaluate.py --output`) and judges the baseline
+    on them, instead of the run's metrics.json; an unreadable scores file is a clear error."""
     result, _, tmp = trained
     root = str(tmp / "saved_models")
-    r = subprocess.run([sys.executable, "export.py", f"--run_dir={result['run_dir']}", f"--export_dir={root}"],
-                       cwd=ROOT, capture_output=True, text=True)
+    scores = tmp / "scores.json"
+    scores.write_text(json.dumps({"psnr": 10.0, "baseline_psnr": 12.0, "num_images": 3}))
+    r = subprocess.run([sys.executable, "export.py", f"--run_dir={result['run_dir']}", f"--export_dir={root}",
+                        f"--scores={scores}"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert exporting.next_version(os.path.join(root, "context_encoder")) == 3
+    card = exporting.load_model_card(os.path.join(root, "context_encoder", "2"))
+    assert card["metrics"]["psnr"] == 10.0 and card["beats_baseline"] is False
+    scores.write_text("{not json")
+    bad = subprocess.run([sys.executable, "export.py", f"--run_dir={result['run_dir']}", f"--export_dir={root}",
+                          f"--scores={scores}"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert f"--scores {scores}: expected a JSON" in bad.stderr
     assert exporting.next_version(os.path.join(root, "context_encoder")) == 3
     checker = os.path.join(ROOT, "..", "shared", "tools", "check_export.py")
     if not os.path.exists(checker):

@@ -95,3 +95,32 @@ def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
                                 max_examples=64, output_dir=str(tmp_path / "other"), export_dir=None,
                                 init_from=source), verbose=0)
     assert not os.path.exists(tmp_path / "other" / "checkpoints")
+
+
+def test_a_refiner_is_scored_on_the_shipped_prior_against_the_prior_s_own_completions(faces_dir):
+    """`evaluate.py --prior` (`tasks.Refinement.on_prior`, seed 004 Table 3.2): the refiner is scored on
+    lsgan/1's z-search completions, and its baseline is exactly lsgan/1's own score on the same faces (same
+    search, same z start). An identity refiner therefore scores exactly its baseline; a refiner that blanks
+    the image scores far below it, so the comparison is real. `--prior` on a non-refiner export is refused."""
+    import tensorflow as tf
+
+    from keras_inpaint import data, evaluation, exporting, registry
+
+    prior_path = os.path.join(SAVED, "lsgan", "1")
+    if not os.path.isdir(prior_path):
+        pytest.skip("lsgan/1 is not shipped")
+    card = exporting.load_model_card(prior_path)
+    prior_task = registry.get("lsgan").task(**card["task_options"])
+    prior = exporting.SavedModelNetwork(tf.saved_model.load(prior_path), card)
+    images = data.load_images(f"folder:{faces_dir}/celeba_img_align", "test", (64, 64), 3,
+                              crop=registry.get("lsgan").crop, max_examples=6)
+    own = evaluation.evaluate(prior_task, prior, images)
+    refiner_task = registry.get("refinement_ae").task().on_prior(prior_task, prior)
+    same = evaluation.evaluate(refiner_task, lambda x, training=False: x, images)
+    for key in ("psnr", "ssim", "hole_psnr", "hole_l1"):
+        assert same[f"baseline_{key}"] == pytest.approx(own[key], abs=1e-6) == same[key]
+    blank = evaluation.evaluate(refiner_task, lambda x, training=False: tf.zeros_like(x) - 1.0, images)
+    assert blank["hole_psnr"] < blank["baseline_hole_psnr"] - 3
+    assert "baseline = the unrefined z-search completion" in evaluation.format_table(same, refiner_task)
+    with pytest.raises(ValueError, match="scores a refinement_ae export on a prior's completions"):
+        evaluation.evaluate_saved_model(os.path.join(SAVED, "denoising_ae_mnist", "1"), prior=prior_path)

@@ -196,7 +196,8 @@ class Refinement(Task):
         `--max_examples` equal to the cache's image count to use cached images only.
 
     Evaluation (cheap, needs no prior): test images with noise σ = `noise`; whole-image PSNR/SSIM of the
-    output, next to the noisy input (baseline).
+    output, next to the noisy input (baseline). `on_prior` gives the protocol of the model's purpose (seed 004
+    Table 3.2): refining a trained prior's z-search completions, against the unrefined completions.
 
     Export: `serving_default` takes uint8 `images` (e.g. latent-inpainting completions) and float32 `mask`
     `[N, H, W, 1]` (1.0 = the hole) and returns uint8 `images`, the refined output pasted into the hole (seed
@@ -210,6 +211,7 @@ class Refinement(Task):
     takes_mask = True
     value_range = (-1.0, 1.0)
     report = (("psnr", "PSNR whole output image (dB)"), ("ssim", "SSIM whole output image"))
+    prior = None   # (prior task, prior network) in the view `on_prior` returns
 
     def __init__(self, image_shape=(64, 64, 3), refinement_cache: str | None = None, input_noise: float = 0.1,
                  value_range=(-1.0, 1.0)):
@@ -285,10 +287,43 @@ class Refinement(Task):
         images, mask = image_and_mask_specs(self.image_shape)
         return {"serving_default": (self.serve, [images, mask]), "refine": (self.serve_refine, [images])}
 
+    def on_prior(self, prior_task, prior_network) -> "Refinement":
+        """This task scored as seed 004 Table 3.2 scores "LSGAN+AutoEncoder" against "LSGAN": a copy whose
+        evaluation completes each test image's centre hole by the z-search of `prior_task` on `prior_network`
+        (a trained `lsgan`/`dcgan` prior: the prior's own evaluation protocol, `eval_iterations` Adam steps from
+        the same pixel-seeded z start, so the baseline equals the prior's scores), refines the uint8 completion
+        and pastes the output into the hole (eq. 2.7). Metrics: those of `CentreHoleInpainting` (whole image
+        after paste-back, hole alone); baseline: the unrefined completion, i.e. the refiner's own input.
+
+        Raises:
+          ValueError: `prior_task` is not a z-search prior, or works on another image size.
+        """
+        if not prior_task.latent_search:
+            raise ValueError(f"the prior must be a z-search prior (lsgan, dcgan), got a {type(prior_task).__name__}")
+        if tuple(prior_task.image_shape) != self.image_shape:
+            raise ValueError(f"the prior completes {tuple(prior_task.image_shape)} images, the refiner takes "
+                             f"{self.image_shape}")
+        view = copy.copy(self)
+        view.prior = (prior_task, prior_network)
+        view.report = CentreHoleInpainting.report
+        view.baseline_name = (f"the unrefined z-search completion ({prior_task.eval_iterations} steps, "
+                              f"{prior_task.preset} preset)")
+        return view
+
     def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Per-image `psnr`, `ssim` `[N]` of the output and (prefix `baseline_`) of the noisy input."""
-        r = self.restore(network, images)
+        """Per-image `psnr`, `ssim` `[N]` of the output and (prefix `baseline_`) of the noisy input; on a prior
+        (`on_prior`), the inpainting metrics of the refined and (`baseline_`) the unrefined completion."""
         target = tf.cast(images, tf.float32) / 255.0
+        if self.prior is not None:
+            prior_task, prior_network = self.prior
+            r = prior_task.restore(prior_network, images, iterations=prior_task.eval_iterations)
+            completed, mask = r["images"], r["mask"]
+            out = network(to_model_range(completed, self.value_range), training=False)
+            refined = latent_inpainting.paste_uint8(completed, out, mask)
+            scores = metrics.inpainting_metrics(tf.cast(refined, tf.float32) / 255.0, target, mask)
+            unrefined = metrics.inpainting_metrics(tf.cast(completed, tf.float32) / 255.0, target, mask)
+            return {**scores, **{f"baseline_{k}": v for k, v in unrefined.items()}}
+        r = self.restore(network, images)
         out = {}
         for prefix, img in (("", r["restored"]), ("baseline_", r["input"])):
             out[f"{prefix}psnr"] = metrics.psnr(img, target)
