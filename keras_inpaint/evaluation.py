@@ -100,13 +100,13 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
         raise ValueError(f"--split must be 'test' or 'all', got {split!r}")
     card = exporting.load_model_card(path)
     spec = registry.get(card["id"])
-    task = spec.task(**{**(card.get("task_options") or {}), **(task_options or {})})
+    task = exporting.card_task(card, task_options)
     if prior:
         if not hasattr(task, "on_prior"):
             raise ValueError(f"--prior scores a refinement_ae export on a prior's completions; {path} is a "
                              f"{spec.id} export")
         prior_card = exporting.load_model_card(prior)
-        prior_task = registry.get(prior_card["id"]).task(**(prior_card.get("task_options") or {}))
+        prior_task = exporting.card_task(prior_card)
         task = task.on_prior(prior_task, exporting.SavedModelNetwork(tf.saved_model.load(prior), prior_card))
     network = exporting.SavedModelNetwork(tf.saved_model.load(path), card)
     dataset = dataset or card["dataset"]
@@ -123,6 +123,9 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
                          f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
     tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results)
     if verbose:
+        if hasattr(task, "on_prior") and not prior:
+            tables.append(f"{spec.id} refines a z-search prior's completions; this is its cheap training check. "
+                          "Score it for that purpose with --prior=saved_models/lsgan/1 (seed 004 Table 3.2).")
         print("\n\n".join(tables))
     return results
 

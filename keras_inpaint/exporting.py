@@ -147,6 +147,20 @@ class SavedModelNetwork:
         return out if self._dict_output else out["output"]
 
 
+def card_task(card: dict, overrides: dict | None = None):
+    """The task (`keras_inpaint.tasks.Task`) an export's model card describes: its model id's task with the
+    card's `task_options` and `overrides` on top, except the task's `training_only_options` (e.g.
+    refinement_ae's cache file, which serving and scoring do not read and a fresh clone does not have).
+
+    Raises:
+      ValueError: unknown model id or option value.
+    """
+    spec = registry.get(card["id"])
+    skip = spec.task().training_only_options          # a class attribute; the default task is cheap to build
+    options = {k: v for k, v in (card.get("task_options") or {}).items() if k not in skip}
+    return spec.task(**{**options, **(overrides or {})})
+
+
 def load_model_card(path: str) -> dict:
     """The `assets/model_card.json` of the export at `path`.
 

@@ -198,7 +198,7 @@ class Predictor:
         inputs = self._serve.structured_input_signature[1]
         shape = inputs["images"].shape.as_list()
         spec = registry.get(self.card["id"])
-        task = spec.task(**(self.card.get("task_options") or {}))
+        task = exporting.card_task(self.card)
         scale = int(task.scale)
         takes_mask = "mask" in inputs
         if scale > 1:

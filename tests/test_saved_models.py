@@ -110,7 +110,7 @@ def test_a_refiner_is_scored_on_the_shipped_prior_against_the_prior_s_own_comple
     if not os.path.isdir(prior_path):
         pytest.skip("lsgan/1 is not shipped")
     card = exporting.load_model_card(prior_path)
-    prior_task = registry.get("lsgan").task(**card["task_options"])
+    prior_task = exporting.card_task(card)
     prior = exporting.SavedModelNetwork(tf.saved_model.load(prior_path), card)
     images = data.load_images(f"folder:{faces_dir}/celeba_img_align", "test", (64, 64), 3,
                               crop=registry.get("lsgan").crop, max_examples=6)
@@ -124,3 +124,12 @@ def test_a_refiner_is_scored_on_the_shipped_prior_against_the_prior_s_own_comple
     assert "baseline = the unrefined z-search completion" in evaluation.format_table(same, refiner_task)
     with pytest.raises(ValueError, match="scores a refinement_ae export on a prior's completions"):
         evaluation.evaluate_saved_model(os.path.join(SAVED, "denoising_ae_mnist", "1"), prior=prior_path)
+    # the card's training cache is provenance only: rebuilding the task never opens it (a fresh clone lacks it)
+    task = exporting.card_task({"id": "refinement_ae", "task_options": {"refinement_cache": "/nonexistent.npz"}})
+    assert task.cache is None
+    refiner_path = os.path.join(SAVED, "refinement_ae", "1")
+    if os.path.isdir(refiner_path):    # the shipped refiner, as `evaluate.py --prior` scores it
+        shipped = evaluation.evaluate_saved_model(refiner_path, f"folder:{faces_dir}/celeba_img_align",
+                                                  prior=prior_path, max_examples=6, verbose=False)
+        assert shipped["baseline_psnr"] == pytest.approx(own["psnr"], abs=1e-6)
+        assert shipped["psnr"] > shipped["baseline_psnr"] + 0.5, shipped

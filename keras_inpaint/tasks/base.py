@@ -34,6 +34,8 @@ class Task(abc.ABC):
       quick_run_test_images: test images scored at the end of a run shorter than its schedule (or with
         `--max_examples`) unless `--test_examples` says otherwise, and at most as many validated per epoch
         (None: the whole split and `--val_examples`; issue 15).
+      training_only_options: task options that only make training pairs (e.g. refinement_ae's cache file):
+        recorded in an export's model card, left out when the card's task is rebuilt (`exporting.card_task`).
     Instance attributes every task sets: `image_shape` (H, W, C) of the stored training images,
     `value_range` ((0, 1) or (-1, 1): the range of `make_pair` / `restore` tensors), `report` ((metric key,
     label), ... in print order) and `baseline_name`.
@@ -46,6 +48,7 @@ class Task(abc.ABC):
     scale: int = 1
     multiple: int = 1
     quick_run_test_images: int | None = None
+    training_only_options: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def make_pair(self, images: tf.Tensor, seed=None):

@@ -211,6 +211,7 @@ class Refinement(Task):
     takes_mask = True
     value_range = (-1.0, 1.0)
     report = (("psnr", "PSNR whole output image (dB)"), ("ssim", "SSIM whole output image"))
+    training_only_options = ("refinement_cache",)   # an export is scored and served without the cache file
     prior = None   # (prior task, prior network) in the view `on_prior` returns
 
     def __init__(self, image_shape=(64, 64, 3), refinement_cache: str | None = None, input_noise: float = 0.1,
