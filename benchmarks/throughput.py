@@ -121,6 +121,8 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
     h, w = spec.image_shape[:2]
     hole = tf.pad(tf.ones((h // 2, w // 2, 1)), [[h // 4, h - h // 2 - h // 4], [w // 4, w - w // 2 - w // 4], [0, 0]])
     masks = (lambda x: [tf.repeat(hole[None], tf.shape(x)[0], 0)]) if task.takes_mask else (lambda x: [])
+    if "noise_level" in [s.name for s in task.serving_signatures()["serving_default"][1]]:
+        masks = lambda x: [tf.fill(tf.shape(x)[:1], 25.0)]   # noqa: E731  (non-blind denoisers: sigma 25)
     serve = tf.function(lambda x: task.serving_signatures()["serving_default"][0](
         run.inference_network(model), x, *masks(x)))
     out = serve(test_batch)["images"]
@@ -145,7 +147,7 @@ def _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset, po
     config, spec, task = resolved.config, resolved.spec, resolved.task
     images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
                               data_dir=config.data_dir, crop=spec.crop)
-    return config, spec, task, images, data.training_pipeline(images, config.batch_size, task.make_pair, seed=0)
+    return config, spec, task, images, run.training_stream(resolved, seed=0)
 
 
 def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips) -> dict:

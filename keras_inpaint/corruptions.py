@@ -164,6 +164,36 @@ def gaussian_noise(images: tf.Tensor, seed, stddev) -> tf.Tensor:
     return tf.clip_by_value(images + f * noise, 0.0, 1.0)
 
 
+def white_gaussian_noise(images: tf.Tensor, seed, sigma) -> tuple[tf.Tensor, tf.Tensor]:
+    """Additive white Gaussian noise (AWGN) of standard deviation `sigma` on the 0-255 scale, NOT clipped: the
+    corruption of the Gaussian-denoising papers (DnCNN, FFDNet: noise added to the float image).
+
+    Args:
+      images: float `[N, H, W, C]` in [0, 1].
+      seed: int32/int64 `[2]` stateless seed; the same seed gives the same N(0, 1) field whatever `sigma` is.
+      sigma: noise level on the 0-255 scale: a Python float (every image) or a `(lo, hi)` tuple, sigma drawn per
+        image uniformly in [lo, hi] (FFDNet trains with sigma in [0, 75]).
+    Returns:
+      (noisy float `[N, H, W, C]`, values outside [0, 1] kept; sigma of each image `[N, 1, 1, 1]` in [0, 1] units,
+      i.e. sigma / 255), both of `images`' dtype.
+    Raises:
+      ValueError: negative sigma, or lo > hi.
+    """
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    shape = tf.shape(images)
+    if isinstance(sigma, (tuple, list)):
+        lo, hi = (float(v) for v in sigma)
+        if not 0.0 <= lo <= hi:
+            raise ValueError(f"noise level range must satisfy 0 <= lo <= hi, got {sigma!r}")
+        level = tf.random.stateless_uniform(tf.stack([shape[0], 1, 1, 1]), seeds[1], lo, hi, dtype=images.dtype)
+    else:
+        if float(sigma) < 0.0:
+            raise ValueError(f"noise level sigma must be >= 0, got {sigma!r}")
+        level = tf.fill(tf.stack([shape[0], 1, 1, 1]), tf.cast(sigma, images.dtype))
+    level = level / 255.0
+    return images + level * tf.random.stateless_normal(shape, seeds[0], dtype=images.dtype), level
+
+
 def white_box(images: tf.Tensor, seed, min_frac: float = 0.25, max_frac: float = 0.5):
     """One white rectangle per image at a random position (seed 002: "alle Farbkanäle auf das Maximum gesetzt").
 

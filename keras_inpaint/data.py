@@ -11,6 +11,13 @@ Everything that turns stored images into `tf.data` pipelines lives here (SPEC §
     centre square crop, or none when the size already matches).
   * `training_pipeline` / `evaluation_pipeline` add cache, shuffle, repeat, batch, the batched (vectorised)
     corruption map and prefetch.
+  * Photo models (crop "patches": the photo denoiser, super-resolver and inpainter) train on `patch_pipeline`:
+    random P x P patches of photos kept at their native resolution, and are scored on whole photos.
+
+Photo folders with fixed splits (`split_folders`): a folder holding `train/` and `val/` (or `test/`) subfolders,
+such as `../shared/data/photos/bsds500`, trains on `train/` only and tests on `val/` (or `test/`), never the
+other way; an ids file (`test_ids`, e.g. `cbsd68_ids.txt`, one photo name per line without extension) narrows
+the test split to the benchmark's photos (CBSD68 = the 68 listed `val/` photos; B100 = all 100 `val/` photos).
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import tensorflow as tf
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 FOLDER_PREFIX = "folder:"
+PATCHES = "patches"   # ModelSpec.crop of the photo models: native-size photos, random patches for training
 # Aligned CelebA (178 wide x 218 high): the DCGAN recipe's centre 108x108 face crop (rows 55:163, cols 35:143).
 CELEBA_ALIGNED_SHAPE = (218, 178)
 CELEBA_FACE_CROP = 108
@@ -125,8 +133,28 @@ def folder_split(path: str) -> str:
 _warned_small: set[str] = set()
 
 
-def list_folder_images(folder: str, split: str) -> list[str]:
+def split_folders(folder: str) -> tuple[str, str] | None:
+    """(train folder, test folder) when `folder` holds a `train/` subfolder and a `val/` (or `test/`) one (a photo
+    set with fixed splits, e.g. BSDS500), else None (the hash split applies)."""
+    train = os.path.join(folder, "train")
+    for name in ("val", "test"):
+        test = os.path.join(folder, name)
+        if os.path.isdir(train) and os.path.isdir(test):
+            return train, test
+    return None
+
+
+def _read_ids(path: str) -> set[str]:
+    with open(path) as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
+
+
+def list_folder_images(folder: str, split: str, test_ids: str | None = None) -> list[str]:
     """Sorted image files (JPEG/PNG/BMP/GIF, recursive) of `folder` that belong to `split` ('train', 'test', 'all').
+
+    A folder with `train/` and `val/` (or `test/`) subfolders (`split_folders`) has fixed splits: 'train' lists
+    `train/` only, 'test' the test subfolder, narrowed to the names in `<folder>/<test_ids>` when that file exists
+    (e.g. `cbsd68_ids.txt`: CBSD68 is 68 of the 100 BSDS500 `val/` photos). Any other folder is split by hash:
 
     Small folders (issue 15): when the hash split (`folder_split`) leaves the test split empty, which happens to
     most folders of fewer than ~20 images, the test split is the one image that comes first in hash order and
@@ -138,6 +166,16 @@ def list_folder_images(folder: str, split: str) -> list[str]:
     if not os.path.isdir(folder):
         raise DatasetError(f"folder dataset: {folder!r} is not a directory (use --dataset=folder:PATH with a "
                            "folder of JPEG/PNG images)")
+    fixed = split_folders(folder)
+    if fixed and split in ("train", "test"):
+        files = list_folder_images(fixed[0] if split == "train" else fixed[1], "all")
+        ids_path = os.path.join(folder, test_ids) if test_ids else None
+        if split == "test" and ids_path and os.path.exists(ids_path):
+            ids = _read_ids(ids_path)
+            files = [f for f in files if os.path.splitext(os.path.basename(f))[0] in ids]
+            if not files:
+                raise DatasetError(f"folder dataset: no photo of {fixed[1]!r} is named in {ids_path}")
+        return files
     files = sorted(
         os.path.join(root, f) for root, _, names in os.walk(folder) for f in names
         if f.lower().endswith(IMAGE_EXTENSIONS))
@@ -205,26 +243,30 @@ def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) ->
 
 
 def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, *, data_dir: str | None = None,
-                crop: str = "auto", max_examples: int | None = None, download: bool = False) -> tf.data.Dataset:
+                crop: str = "auto", max_examples: int | None = None, download: bool = False,
+                test_ids: str | None = None) -> tf.data.Dataset:
     """A `tf.data.Dataset` of uint8 images `[size[0], size[1], channels]` from a tfds name or `folder:PATH`.
 
     Args:
       dataset: tfds name (e.g. 'cifar10', 'mnist', 'celeb_a') or 'folder:PATH'.
       split: 'train' or 'test' (for folders, the held-back ~10% chosen by file-name hash; for tfds sets without
         a test split, 'validation' or the last 10% of 'train').
-      size: target (height, width) in pixels; images are cropped/resized with `fit_to_size(crop=crop)`.
+      size: target (height, width) in pixels; images are cropped/resized with `fit_to_size(crop=crop)`, except
+        with `crop="patches"` (photo models): images keep their native size (`patch_pipeline` cuts training
+        patches of `size`; evaluation scores whole photos, batch 1).
       channels: 1 (grayscale) or 3 (RGB); images are converted.
       data_dir: tfds data directory (else $TFDS_DATA_DIR, else tfds' default). Ignored for folders.
       max_examples: keep only the first N images (quick runs).
       download: allow tfds to download and prepare a missing dataset (train.py's default; never done in
         tests/CI, whose data is prepared). A failed download is a DatasetError naming the dataset.
+      test_ids: folders with fixed splits only: a file in the folder naming the test photos (`list_folder_images`).
     Raises:
       DatasetError: unknown dataset, not prepared and `download` is False (or the download failed), or
         empty/missing folder.
     Unreadable files in a folder are skipped with a logged warning instead of stopping the job.
     """
     if dataset.startswith(FOLDER_PREFIX):
-        files = list_folder_images(os.path.expanduser(dataset[len(FOLDER_PREFIX):]), split)
+        files = list_folder_images(os.path.expanduser(dataset[len(FOLDER_PREFIX):]), split, test_ids)
         if max_examples:
             files = files[:max_examples]
         ds = tf.data.Dataset.from_tensor_slices(files)
@@ -234,7 +276,10 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
         if max_examples:
             ds = ds.take(max_examples)
         ds = ds.map(lambda im: _to_channels(im, channels), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda im: fit_to_size(im, size, crop), num_parallel_calls=tf.data.AUTOTUNE)
+    if crop == PATCHES:
+        ds = ds.map(lambda im: tf.ensure_shape(im, [None, None, channels]))
+    else:
+        ds = ds.map(lambda im: fit_to_size(im, size, crop), num_parallel_calls=tf.data.AUTOTUNE)
     # A bad file (truncated JPEG, wrong format) is logged and skipped; the rest of the job goes on.
     return ds.ignore_errors(log_warning=True)
 
@@ -318,3 +363,71 @@ def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Calla
 def evaluation_pipeline(images: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     """Finite, ordered stream of uint8 batches `[B, H, W, C]` (last batch may be smaller) for evaluation."""
     return images.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def patch_pipeline(photos: tf.data.Dataset, patch_size: int, batch_size: int, make_pair: Callable, *, seed: int,
+                   patches_per_photo: int = 64) -> tf.data.Dataset:
+    """Infinite training stream of random `patch_size` x `patch_size` patches of photos at their native resolution.
+
+    `photos` yields uint8 `[H, W, C]` photos of any sizes (`load_images(crop="patches")`). They are decoded once
+    and kept in memory as one zero-padded stack `[N, H_max, W_max, C]` (BSDS500's 200 training photos: 139 MB;
+    a folder of many large photos needs that much memory). Photos smaller than the patch on a side are skipped.
+    Each pass over the set cuts `patches_per_photo` patches from every photo, in an order shuffled per pass, so a
+    pass is `N * patches_per_photo // batch_size` batches. Each patch has a uniformly random position inside its
+    photo and one of the 8 flips/90-degree rotations (the dihedral group, the DnCNN/FFDNet augmentation); cutting
+    and transforming are one vectorised gather per batch. Then, as in `training_pipeline`,
+    `make_pair(patches uint8 [B, P, P, C], seed int64 [2])` runs once per batch with seed `(seed, batch index)`.
+
+    Everything is stateless and seeded by `seed` (permutation: `(seed, pass)`, positions and transforms:
+    `(seed, pass * 1,000,003 + batch)`), so every iterator of the returned dataset yields the same batches (under
+    a tf.distribute strategy too, issue 14) and a run is reproducible from `--seed`.
+
+    Raises:
+      DatasetError: no photo is at least `patch_size` on both sides.
+    """
+    p = int(patch_size)
+    usable = photos.filter(lambda im: tf.logical_and(tf.shape(im)[0] >= p, tf.shape(im)[1] >= p))
+    count = int(usable.reduce(tf.constant(0, tf.int64), lambda k, _: k + 1))   # one decoding pass
+    if count == 0:
+        raise DatasetError(f"no training photo is at least {p}x{p} pixels (and decodes): nothing to cut patches from")
+    # every photo in one element: [N, H_max, W_max, C] (zero-padded), sizes [N, 2]
+    stack = usable.map(lambda im: (im, tf.shape(im)[:2])).padded_batch(count).take(1).cache()
+    seed_t = tf.constant(seed, tf.int64)
+    u = tf.range(p)
+    rows0, cols0 = tf.meshgrid(u, u, indexing="ij")   # [P, P]
+
+    def cut(images, sizes, photo_index, batch_seed):
+        n = tf.shape(photo_index)[0]
+        size = tf.gather(sizes, photo_index)                                            # [B, 2]
+        pos = tf.random.stateless_uniform([n, 2], batch_seed, 0.0, 1.0)
+        top_left = tf.cast(pos * tf.cast(size - p + 1, tf.float32), tf.int32)          # [B, 2] in [0, side - P]
+        t = tf.random.stateless_uniform([n], tf.random.experimental.stateless_fold_in(batch_seed, 1), 0, 8,
+                                        dtype=tf.int32)                                 # dihedral transform
+        transpose = tf.reshape(tf.bitwise.bitwise_and(t, 4) > 0, [n, 1, 1])
+        flip_r = tf.reshape(tf.bitwise.bitwise_and(t, 1) > 0, [n, 1, 1])
+        flip_c = tf.reshape(tf.bitwise.bitwise_and(t, 2) > 0, [n, 1, 1])
+        r = tf.where(transpose, cols0, rows0)
+        c = tf.where(transpose, rows0, cols0)
+        r = tf.where(flip_r, p - 1 - r, r) + top_left[:, 0, None, None]
+        c = tf.where(flip_c, p - 1 - c, c) + top_left[:, 1, None, None]
+        b = tf.broadcast_to(tf.reshape(photo_index, [n, 1, 1]), [n, p, p])
+        return tf.gather_nd(images, tf.stack([b, r, c], axis=-1))                     # [B, P, P, C]
+
+    def one_pass(pass_index, element):
+        images, sizes = element
+        n = tf.shape(sizes, out_type=tf.int64)[0]
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n * patches_per_photo), seed=tf.stack([seed_t, pass_index])) // patches_per_photo
+        batches = (n * patches_per_photo) // batch_size
+
+        def batch(b):
+            index = order[b * batch_size:(b + 1) * batch_size]
+            return cut(images, sizes, tf.cast(index, tf.int32), tf.stack([seed_t, pass_index * 1_000_003 + b]))
+
+        return tf.data.Dataset.range(batches).map(batch)
+
+    ds = stack.repeat().enumerate().flat_map(one_pass)
+    counter = tf.data.Dataset.counter()
+    ds = tf.data.Dataset.zip((ds, counter)).map(
+        lambda x, i: make_pair(x, tf.stack([seed_t, i])), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -24,6 +24,8 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
     Raises:
       ValueError: if `images` is empty.
     """
+    if images.element_spec.shape[0] is None:   # photos of different sizes (photo models): one at a time
+        batch_size = 1
     step = tf.function(lambda x: task.evaluate_batch(network, x), reduce_retracing=True)  # any-size benchmarks
     sums: dict[str, float] = {}
     bins: dict[int, dict[str, float]] = {}
@@ -111,7 +113,8 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     network = exporting.SavedModelNetwork(tf.saved_model.load(path), card)
     dataset = dataset or card["dataset"]
     images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples)
+                              data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples,
+                              test_ids=spec.test_ids)
     results = evaluate(task, network, images, progress=progress)
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})

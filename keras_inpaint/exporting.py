@@ -185,7 +185,9 @@ def _bind(fn, network, input_signature=None):
         return lambda images: fn(network, *_checked([images], specs))
     if names == ("network", "images", "mask"):
         return lambda images, mask: fn(network, *_checked([images, mask], specs))
-    raise TypeError(f"serving function {fn} must take (network, images[, mask])")
+    if names == ("network", "images", "noise_level"):     # non-blind denoisers (ffdnet): sigma per image
+        return lambda images, noise_level: fn(network, *_checked([images, noise_level], specs))
+    raise TypeError(f"serving function {fn} must take (network, images[, mask | noise_level])")
 
 
 def _checked(inputs: list, specs: list) -> list:

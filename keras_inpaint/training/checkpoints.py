@@ -27,7 +27,7 @@ def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.M
     if spec.adversarial is not None:
         return adversarial.build_trainer(spec, config)
     model = spec.build_network()
-    model.compile(optimizer=spec.make_optimizer(config.learning_rate), loss=spec.loss,
+    model.compile(optimizer=spec.make_optimizer(config.learning_rate, config.steps), loss=spec.loss,
                   jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
     return model
 

@@ -43,10 +43,29 @@ def as_run(config: RunConfig | Run) -> Run:
     return config if isinstance(config, Run) else resolve(config)
 
 
-def _images(run: Run, split: str, limit: int | None = None) -> tf.data.Dataset:
+PHOTO_VALIDATION_CROP = 128   # photo models validate each epoch on the centre 128x128 of each test photo
+
+
+def _images(run: Run, split: str, limit: int | None = None, validation: bool = False) -> tf.data.Dataset:
+    """The run's uint8 images of `split`; photo models (crop "patches") get whole photos at their native size,
+    or with `validation`, equal-size centre crops (`PHOTO_VALIDATION_CROP`) that batch for the per-epoch check."""
     config, spec = run.config, run.spec
-    return data.load_images(config.dataset, split, spec.image_shape[:2], spec.image_shape[2],
-                            data_dir=config.data_dir, crop=spec.crop, max_examples=limit, download=config.download)
+    size, crop = spec.image_shape[:2], spec.crop
+    if validation and crop == data.PATCHES:
+        size, crop = (PHOTO_VALIDATION_CROP, PHOTO_VALIDATION_CROP), "centre"
+    return data.load_images(config.dataset, split, size, spec.image_shape[2], data_dir=config.data_dir, crop=crop,
+                            max_examples=limit, download=config.download, test_ids=spec.test_ids)
+
+
+def training_stream(run: Run, seed: int) -> tf.data.Dataset:
+    """The infinite stream of global training batches: random patches of native-size photos for photo models
+    (`data.patch_pipeline`), else the images fitted to the model's size (`data.training_pipeline`)."""
+    config, spec, task = run.config, run.spec, run.task
+    images = _images(run, "train", config.max_examples)
+    if spec.crop == data.PATCHES:
+        return data.patch_pipeline(images, spec.image_shape[0], config.batch_size, task.make_pair, seed=seed,
+                                   patches_per_photo=spec.patches_per_photo)
+    return data.training_pipeline(images, config.batch_size, task.make_pair, seed=seed)
 
 
 def _first_images(ds: tf.data.Dataset, n: int, run: Run | None = None, split: str = "test") -> tf.Tensor:
@@ -142,16 +161,14 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
         # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
         train_ds = distribute.distribute_training_input(
-            strategy, lambda: data.training_pipeline(_images(run, "train", config.max_examples), config.batch_size,
-                                                     task.make_pair, seed=config.seed + done),
-            config.batch_size)
+            strategy, lambda: training_stream(run, config.seed + done), config.batch_size)
         val_task, val_examples = task.validation_view(config.val_examples)
         if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
             print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
                   f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
         # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)
         _first_images(_images(run, "train", config.max_examples), 1, run, "train")
-        val_images = _first_images(_images(run, "test", val_examples), val_examples, run, "test")
+        val_images = _first_images(_images(run, "test", val_examples, validation=True), val_examples, run, "test")
         val_ds = distribute.validation_input(
             tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
 

@@ -1,0 +1,118 @@
+"""FFDNet: the fast and flexible colour Gaussian denoiser of Zhang, Zuo and Zhang (IEEE TIP 27(9), 2018).
+
+Architecture (paper §III-A and Fig. 1; §IV-A "the number of convolution layers is set to 15 for grayscale image
+and 12 for color image, and the channels of feature maps are set to 64 for grayscale image and 96 for color
+image"), for a C-channel image (C = 3 here):
+
+  noisy image y [H, W, C] -> reversible downsampling (pixel unshuffle by 2) -> 4C sub-images [H/2, W/2, 4C]
+  noise level map M [H/2, W/2, C] (sigma / 255 per channel; the original colour model's three-channel map)
+  concat [H/2, W/2, 5C] -> Conv 3x3 96 + ReLU
+                        -> (depth - 2) x [Conv 3x3 96 (no bias) + BatchNorm + ReLU]
+                        -> Conv 3x3 4C (linear)
+                        -> pixel shuffle by 2 (the inverse of the downsampling) -> the clean image [H, W, C].
+
+FFDNet predicts the clean image itself, not the noise (§III-B: "we do not adopt residual learning").
+Parameter count of the colour network (C = 3, depth 12, width 96): 13,056 (head, with bias) + 10 x (82,944 conv
++ 384 BatchNorm incl. moving statistics) + 10,380 (tail, with bias) = 856,716 (`PARAMS`).
+
+Input of the Keras network (one tensor, so that every export signature stays single-input): float32
+`[N, H, W, 2C]` = the noisy image in [0, 1] (not clipped: the papers' protocol adds noise to the float image)
+concatenated with the full-resolution noise level map sigma/255 (`make_input`); H and W even (callers pad with
+`tasks.base.run_padded(multiple=2)`). The map is average-pooled to H/2 x W/2 inside the network, which for a
+uniform map is exactly FFDNet's downsampled map and for a spatially variant map its local mean.
+Output: float32 `[N, H, W, C]` in [0, 1] (not clipped).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from keras_inpaint.precision import OUTPUT_DTYPE
+
+SCALE = 2          # the reversible downsampling factor (paper §III-A)
+DEPTH = 12         # colour FFDNet: 12 convolution layers (§IV-A)
+WIDTH = 96         # colour FFDNet: 96 feature maps (§IV-A)
+PARAMS = 856_716   # colour network, counted from the table above (tested against the builder)
+
+
+@keras.saving.register_keras_serializable(package="keras_inpaint")
+class PixelUnshuffle(layers.Layer):
+    """Reversible downsampling (FFDNet §III-A; `tf.nn.space_to_depth` order): `[N, H, W, C]` -> `[N, H/f, W/f,
+    f*f*C]`, channel index (dy * f + dx) * C + c. H and W must be multiples of `factor`."""
+
+    def __init__(self, factor: int = SCALE, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        f = self.factor
+        shape = ops.shape(x)
+        n, h, w, c = shape[0], shape[1], shape[2], x.shape[-1]
+        x = ops.reshape(x, (n, h // f, f, w // f, f, c))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (n, h // f, w // f, f * f * c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        f = self.factor
+        return (n, None if h is None else h // f, None if w is None else w // f, c * f * f)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="keras_inpaint")
+class PixelShuffle(layers.Layer):
+    """The inverse of `PixelUnshuffle` (sub-pixel upsampling, `tf.nn.depth_to_space` order): `[N, h, w, f*f*C]`
+    -> `[N, f*h, f*w, C]`."""
+
+    def __init__(self, factor: int = SCALE, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        f = self.factor
+        shape = ops.shape(x)
+        n, h, w, c = shape[0], shape[1], shape[2], x.shape[-1] // (f * f)
+        x = ops.reshape(x, (n, h, w, f, f, c))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (n, h * f, w * f, c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        f = self.factor
+        return (n, None if h is None else h * f, None if w is None else w * f, c // (f * f))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH) -> keras.Model:
+    """The FFDNet denoiser (module docstring; Zhang, Zuo, Zhang 2018, §III-A, §IV-A).
+
+    Args:
+      channels: C, 3 for colour (the paper's colour model: depth 12, width 96; grayscale: 1, 15, 64).
+      depth: number of convolution layers (head + depth - 2 Conv-BN-ReLU + tail).
+      width: feature maps of the hidden layers.
+    Returns:
+      keras.Model float32 `[N, H, W, 2C]` (noisy image in [0, 1] | noise level map sigma/255), H and W even ->
+      float32 `[N, H, W, C]`, the clean image in [0, 1] (not clipped). 856,716 parameters with the defaults.
+    Raises:
+      ValueError: depth < 3.
+    """
+    if depth < 3:
+        raise ValueError(f"FFDNet needs at least 3 convolution layers, got depth={depth}")
+    inputs = keras.Input((None, None, 2 * channels), name="noisy_and_sigma")
+    noisy = layers.Lambda(lambda t: t[..., :channels], name="noisy")(inputs)
+    sigma_map = layers.Lambda(lambda t: t[..., channels:], name="sigma_map")(inputs)
+    x = layers.Concatenate(name="subimages_and_map")([
+        PixelUnshuffle(SCALE, name="downsample")(noisy),
+        layers.AveragePooling2D(SCALE, name="downsample_map")(sigma_map)])
+    x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv1")(x)
+    for i in range(2, depth):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+    x = layers.Conv2D(SCALE * SCALE * channels, 3, padding="same", name=f"conv{depth}", dtype=OUTPUT_DTYPE)(x)
+    out = PixelShuffle(SCALE, name="upsample", dtype=OUTPUT_DTYPE)(x)
+    return keras.Model(inputs, out, name="ffdnet")
