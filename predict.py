@@ -30,6 +30,9 @@ flags.DEFINE_string("mask", None, "Inpainters: the hole. A mask image of the pho
                     "'free_form:medium', 'free_form:thick' (LaMa's presets) or 'brush' (DeepFill v2's strokes). "
                     "Restorers with a with_mask signature (denoisers, restoration_gan) then replace only the "
                     "masked pixels.")
+flags.DEFINE_float("noise_level", None, "Non-blind denoisers (ffdnet): the noise level sigma on the 0-255 scale "
+                   "(e.g. 25). Omitted: estimated from each photo (skimage.restoration.estimate_sigma) and printed. "
+                   "The model removes white Gaussian noise; real camera noise and JPEG artefacts are another kind.")
 flags.DEFINE_integer("seed", 0, "Seed of generated masks (file i gets seed (seed, i)).")
 flags.DEFINE_bool("overwrite", False, "Replace existing outputs (default: a file whose output exists fails).")
 flags.DEFINE_bool("save_masked", False, "Also write <name>_masked.png: the input with the hole painted white.")
@@ -74,7 +77,12 @@ def main(argv):
                 raise prediction.PredictError(f"{path}: {out_path} exists (pass --overwrite to replace it)")
             image, alpha = prediction.read_image(path)
             mask = prediction.parse_mask(FLAGS.mask, path, image, alpha, (FLAGS.seed, i))
-            out = predictor.predict(image, mask)
+            level = FLAGS.noise_level
+            if info.kind == "denoise" and level is None:
+                level = predictor.estimate_noise_level(image)
+                print(f"  {path}: estimated noise level sigma = {level:.1f} (0-255 scale; set it with "
+                      "--noise_level)", flush=True)
+            out = predictor.predict(image, mask, noise_level=level)
             Image.fromarray(out).save(out_path)
             if FLAGS.save_masked or FLAGS.side_by_side:
                 shown = image if mask is None else np.where(mask[..., None] > 0, 255, image).astype(np.uint8)

@@ -21,6 +21,9 @@ setup(
         "pillow>=10,<14",
         "absl-py>=2,<3",
         "tensorboard>=2.16,<2.22",
+        # photo denoising: skimage.restoration.estimate_sigma (predict.py without --noise_level) needs PyWavelets
+        "scikit-image>=0.22,<0.27",
+        "PyWavelets>=1.4,<2",
     ],
     extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"]},
 )

@@ -7,6 +7,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=all --quick_runs     # wall time of each model's 10-step smoke run
   python benchmarks/throughput.py --models=all --parity --precision=float32,mixed_bfloat16   # fidelity parity
   python benchmarks/throughput.py --models=lsgan --onednn --steps=20   # where a step's time goes, per precision
+  python benchmarks/throughput.py --photo=saved_models/ffdnet/1 --photo_size=4000x3000   # one big photo, as predict.py
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -204,8 +205,17 @@ def main():
                         "per step in each kind of oneDNN primitive (convolutions, matmuls, batch norm, reorders; "
                         "from ONEDNN_VERBOSE) and outside oneDNN (TensorFlow's own kernels: casts, element-wise "
                         "ops, optimizer updates), which bounds the mixed-precision speed-up (Amdahl)")
+    p.add_argument("--photo", default=None,
+                   help="instead of throughput: time predict.py's Predictor on one photo of --photo_size with this "
+                        "export (a Set14 photo resized up, white Gaussian noise of sigma 25 for denoisers), in a "
+                        "fresh process: seconds, output megapixels/s and peak RSS")
+    p.add_argument("--photo_size", default="4000x3000", help="--photo: WIDTHxHEIGHT of the input photo")
+    p.add_argument("--tile", type=int, default=None, help="--photo: Predictor tile side (default: predict.py's)")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
+
+    if args.photo:
+        return photo_benchmark(args.photo, args.photo_size, args.tile)
 
     if args.one and args.onednn:
         model_id, _, policy = args.one.split(":")
@@ -274,6 +284,36 @@ def main():
         for r in latent:
             per = ", ".join(f"{n} it.: {v:.2f} img/s" for n, v in r["inpainter_images_per_s"].items())
             print(f"{r['model']:<22} batch {min(r['batch_size'], 16)}: {per}")
+
+
+def photo_benchmark(saved_model: str, size: str, tile: int | None) -> None:
+    """Times `Predictor.predict` (predict.py's code path) on one photo of `size` ('WxH') and prints seconds,
+    output megapixels/s and the process's peak resident memory (the photo, the model and every tile)."""
+    import numpy as np
+    from PIL import Image
+
+    sys.path.insert(0, ROOT)
+    from keras_inpaint import prediction, precision
+
+    w, h = (int(v) for v in size.lower().split("x"))
+    set14 = os.path.join(ROOT, "..", "shared", "data", "benchmarks", "Set14", "lenna.png")
+    clean = np.asarray(Image.open(set14).convert("RGB").resize((w, h), Image.BICUBIC)).astype(np.float32)
+    predictor = prediction.Predictor(saved_model, **({"tile": tile} if tile else {}))
+    level = None
+    if predictor.info.kind == "denoise":
+        level = 25.0
+        clean = clean + np.random.default_rng(0).normal(0.0, level, clean.shape).astype(np.float32)
+    photo = np.clip(np.round(clean), 0, 255).astype(np.uint8)
+    del clean
+    start = time.perf_counter()
+    out = predictor.predict(photo, noise_level=level)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # Linux: KiB -> GiB
+    print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; export precision "
+          f"{predictor.card.get('precision')}")
+    print(f"{predictor.info.id} on one {w}x{h} photo ({'sigma 25, ' if level else ''}tile {predictor.tile}, overlap "
+          f"{predictor.overlap}): {seconds:.1f} s, {out.shape[0] * out.shape[1] / 1e6 / seconds:.2f} output "
+          f"megapixels/s, peak RSS {peak:.2f} GiB")
 
 
 def _train_run(model_id: str, data_dir: str, dataset: str | None, *flags: str) -> tuple[float, dict | None, str]:

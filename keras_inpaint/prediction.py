@@ -19,6 +19,12 @@ photo of another size is handled depends on the kind of model:
     (every hole pixel of the crop marked unknown), the result is resized back to 2W x 2W and only the hole
     pixels of the window are pasted into the photo. Windows are filled in order, so later crops see earlier fills as context. A model without a
     mask input (`context_encoder`) fills its centre square, which is the window.
+  * non-blind denoisers (`ffdnet`, whose `serving_default` takes a `noise_level`): fully convolutional, tiled
+    as above, at the noise level sigma (0-255 scale) the caller gives, else the level that
+    `skimage.restoration.estimate_sigma` (Donoho's wavelet estimator, averaged over the channels) reads from the
+    photo (`estimate_noise_level`). Grayscale rule: a photo whose three channels are equal everywhere (a
+    grayscale file, which `read_image` expands to RGB) is denoised as RGB and returned grey (each pixel the
+    rounded mean of the three output channels, repeated in R, G and B).
   * fixed-size restorers (the denoising autoencoders, `restoration_gan`): the whole photo is resized to the
     model's size (bicubic, antialiased), restored, and resized back to the photo's size; with a mask, only the
     mask's pixels are replaced (the `with_mask` signature).
@@ -48,7 +54,8 @@ class PredictError(ValueError):
 
 @dataclasses.dataclass
 class ModelInfo:
-    """What `Predictor` learned from an export: `kind` ('inpaint', 'restore' or 'super_resolution'), `size`
+    """What `Predictor` learned from an export: `kind` ('inpaint', 'restore', 'denoise' (takes a noise level) or
+    'super_resolution'), `size`
     ((H, W) of a fixed-size model, None for any size), `channels`, `takes_mask` (serving_default has a `mask`),
     `scale` (output / input size), `multiple` (the size multiple tiles keep) and the card."""
 
@@ -203,6 +210,8 @@ class Predictor:
         takes_mask = "mask" in inputs
         if scale > 1:
             kind = "super_resolution"
+        elif "noise_level" in inputs:
+            kind = "denoise"
         elif takes_mask or isinstance(task, tasks.CentreHoleInpainting):
             kind = "inpaint"
         else:
@@ -219,9 +228,13 @@ class Predictor:
             return np.asarray(Image.fromarray(image).convert("L"))[..., None]
         return image
 
-    def _run(self, image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """One batch-of-1 call: uint8 `[H, W, C]` (+ float32 `[H, W]` mask) -> uint8 `[H', W', C]`."""
+    def _run(self, image: np.ndarray, mask: np.ndarray | None = None, noise_level: float | None = None
+             ) -> np.ndarray:
+        """One batch-of-1 call: uint8 `[H, W, C]` (+ float32 `[H, W]` mask; a denoiser's sigma) -> uint8
+        `[H', W', C]`."""
         feed = {"images": tf.constant(image[None])}
+        if self.info.kind == "denoise":
+            feed["noise_level"] = tf.constant([noise_level], tf.float32)
         if mask is not None and self.info.takes_mask:
             feed["mask"] = tf.constant(mask[None, :, :, None].astype(np.float32))
             return self._serve(**feed)["images"].numpy()[0]
@@ -231,14 +244,37 @@ class Predictor:
         return self._serve(**feed)["images"].numpy()[0]
 
     # --- photos -------------------------------------------------------------------------------------------
-    def predict(self, image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    @staticmethod
+    def estimate_noise_level(image: np.ndarray) -> float:
+        """The white Gaussian noise level sigma (0-255 scale) of uint8 `image` `[H, W, C]`, estimated with
+        `skimage.restoration.estimate_sigma` (wavelet median absolute deviation, Donoho & Johnstone 1994),
+        averaged over the channels. It reads synthetic white noise well; real camera noise (signal-dependent,
+        spatially correlated after demosaicking) and JPEG artefacts are not what it measures."""
+        from skimage.restoration import estimate_sigma   # imported lazily: only denoising needs it
+
+        return float(estimate_sigma(image.astype(np.float64) / 255.0, channel_axis=-1, average_sigmas=True) * 255.0)
+
+    def predict(self, image: np.ndarray, mask: np.ndarray | None = None, noise_level: float | None = None
+                ) -> np.ndarray:
         """Restores one photo: uint8 RGB `[H, W, 3]` (+ float32 `[H, W]` mask, 1.0 = hole) -> uint8 `[H', W', 3]`
         (H' = H, or scale x H for super-resolution). Inpainted photos keep every known pixel bit-exactly.
+        Denoisers (kind 'denoise') use `noise_level` (sigma, 0-255 scale), else `estimate_noise_level(image)`;
+        other models ignore it.
 
         Raises:
-          PredictError: an inpainter without a mask.
+          PredictError: an inpainter without a mask; a negative noise level.
         """
         info = self.info
+        if info.kind == "denoise":
+            if noise_level is None:
+                noise_level = self.estimate_noise_level(image)
+            if not np.isfinite(noise_level) or noise_level < 0:
+                raise PredictError(f"--noise_level must be a sigma >= 0 on the 0-255 scale, got {noise_level}")
+            grey = bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
+            out = self._tiled(image, mask, float(noise_level))
+            if grey:   # the grayscale rule (module docstring)
+                out = np.repeat(np.round(out.astype(np.float64).mean(axis=-1, keepdims=True)).astype(np.uint8), 3, -1)
+            return np.where(mask[..., None] > 0, out, image) if mask is not None else out
         if info.kind == "inpaint" and mask is None:
             raise PredictError(f"{info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h or "
                                f"{'|'.join(GENERATED_MASKS[1:])})")
@@ -259,12 +295,12 @@ class Predictor:
                 out = np.where(mask[..., None] > 0, out, image)   # known pixels bit-identical
         return out
 
-    def _tiled(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def _tiled(self, x: np.ndarray, mask: np.ndarray | None, noise_level: float | None = None) -> np.ndarray:
         """Fully convolutional models: whole photo, or overlapping tiles keeping each tile's core."""
         h, w = x.shape[:2]
         s, t, o = self.info.scale, self.tile, self.overlap
         if h <= t and w <= t:
-            return self._run(x, mask)
+            return self._run(x, mask, noise_level)
         out = np.zeros((h * s, w * s, x.shape[2]), np.uint8)
         for y0 in range(0, h, t):
             for x0 in range(0, w, t):
@@ -273,7 +309,8 @@ class Predictor:
                     out[y0:y1, x0:x1] = x[y0:y1, x0:x1]           # no hole here: nothing to inpaint
                     continue
                 wy0, wx0, wy1, wx1 = max(y0 - o, 0), max(x0 - o, 0), min(y1 + o, h), min(x1 + o, w)
-                piece = self._run(x[wy0:wy1, wx0:wx1], None if mask is None else mask[wy0:wy1, wx0:wx1])
+                piece = self._run(x[wy0:wy1, wx0:wx1], None if mask is None else mask[wy0:wy1, wx0:wx1],
+                                  noise_level)
                 out[y0 * s:y1 * s, x0 * s:x1 * s] = piece[(y0 - wy0) * s:(y1 - wy0) * s,
                                                           (x0 - wx0) * s:(x1 - wx0) * s]
         return out

@@ -1,0 +1,230 @@
+"""Photo denoising (issue 31): the patch pipeline of the photo models, FFDNet, its task, export and predict.py.
+
+The patch-pipeline tests run on small synthetic photos whose pixels encode where they come from (R = row,
+G = column, B = photo number), so a patch can be traced back to its photo, position and flip/rotation.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_inpaint import corruptions, data, exporting, metrics, prediction, registry, tasks
+from keras_inpaint.models import ffdnet
+from keras_inpaint.training import run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BSDS = os.path.join(ROOT, "..", "shared", "data", "photos", "bsds500")
+SHIPPED = os.path.join(ROOT, "saved_models", "ffdnet", "1")
+VAL_BLUE = 255   # the blue value of every pixel of the synthetic val/ photos (train/ photos use 0, 40, 80, ...)
+
+
+def _coded_photo(h, w, number):
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    return np.stack([rows, cols, np.full((h, w), number)], axis=-1).astype(np.uint8)
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """train/ with 3 photos of different sizes and orientations, val/ with 2 photos (blue = 255), and an ids file
+    naming one val photo."""
+    for split, sizes in (("train", [(40, 60), (64, 36), (48, 48)]), ("val", [(50, 40), (40, 50)])):
+        (tmp_path / split).mkdir()
+        for i, (h, w) in enumerate(sizes):
+            number = VAL_BLUE if split == "val" else 40 * i
+            Image.fromarray(_coded_photo(h, w, number)).save(tmp_path / split / f"{split}{i}.png")
+    (tmp_path / "ids.txt").write_text("val1\n")
+    return tmp_path
+
+
+def _dihedral(a, t):
+    """The 8 flips / 90-degree rotations of a square patch `[P, P, C]`."""
+    a = np.swapaxes(a, 0, 1) if t & 4 else a
+    a = a[::-1] if t & 1 else a
+    return a[:, ::-1] if t & 2 else a
+
+
+def _trace(patch, photos):
+    """(photo number, transform) such that `patch` is that flip/rotation of an unscaled crop of that photo, else
+    None. The crop's top-left corner is the smallest row (R) and column (G) code in the patch."""
+    p = patch.shape[0]
+    photo = photos.get(int(patch[0, 0, 2]))
+    if photo is None:
+        return None
+    y, x = int(patch[..., 0].min()), int(patch[..., 1].min())
+    crop = photo[y:y + p, x:x + p]
+    for t in range(8):
+        if crop.shape == patch.shape and np.array_equal(_dihedral(crop, t), patch):
+            return int(patch[0, 0, 2]), t
+    return None
+
+
+def _batches(folder, seed=0, batch=16, patch=8, count=6):
+    photos = data.load_images(f"folder:{folder}", "train", (patch, patch), 3, crop=data.PATCHES)
+    ds = data.patch_pipeline(photos, patch, batch, lambda x, s: x, seed=seed, patches_per_photo=16)
+    return [b.numpy() for b in ds.take(count)]
+
+
+def test_patches_are_native_resolution_crops_with_every_flip_and_rotation(photo_folder):
+    photos = {40 * i: _coded_photo(h, w, 40 * i) for i, (h, w) in enumerate([(40, 60), (64, 36), (48, 48)])}
+    transforms, numbers = set(), set()
+    for batch in _batches(photo_folder):
+        assert batch.shape == (16, 8, 8, 3) and batch.dtype == np.uint8
+        for patch in batch:
+            found = _trace(patch, photos)
+            assert found is not None, "a patch is not an unscaled crop of a training photo"
+            numbers.add(found[0])
+            transforms.add(found[1])
+    assert numbers == set(photos)                      # every photo contributes in one pass
+    assert len(transforms) == 8                        # the whole dihedral group is used
+
+
+def test_patch_pipeline_is_deterministic_per_seed(photo_folder):
+    a, b, c = _batches(photo_folder, seed=3), _batches(photo_folder, seed=3), _batches(photo_folder, seed=4)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_no_val_photo_reaches_training(photo_folder):
+    assert all(f"{os.sep}train{os.sep}" in f for f in data.list_folder_images(str(photo_folder), "train"))
+    for batch in _batches(photo_folder, count=12):
+        assert not np.any(batch[..., 2] == VAL_BLUE)
+    # the test split is val/, narrowed by the ids file when the model names one
+    assert [os.path.basename(f) for f in data.list_folder_images(str(photo_folder), "test")] == ["val0.png",
+                                                                                                   "val1.png"]
+    assert [os.path.basename(f) for f in data.list_folder_images(str(photo_folder), "test", "ids.txt")] == ["val1.png"]
+
+
+def test_bsds500_splits_train_on_train_and_test_on_cbsd68():
+    if not os.path.isdir(BSDS):
+        pytest.skip(f"{BSDS} not found")
+    train = data.list_folder_images(BSDS, "train")
+    test = data.list_folder_images(BSDS, "test", registry.get("ffdnet").test_ids)
+    assert len(train) == 200 and len(test) == 68
+    val_names = {os.path.basename(f) for f in os.listdir(os.path.join(BSDS, "val"))}
+    assert not val_names & {os.path.basename(f) for f in train}
+    assert all(f"{os.sep}val{os.sep}" in f for f in test)
+
+
+def test_ffdnet_parameter_count_is_the_papers_colour_network():
+    # FFDNet §IV-A, colour: 12 conv layers, 96 channels, input 4x3 sub-images + a 3-channel noise level map,
+    # output 4x3 sub-images; BatchNorm (gamma, beta and the two moving statistics) on the 10 middle layers.
+    head = (12 + 3) * 96 * 9 + 96
+    body = 10 * (96 * 96 * 9 + 4 * 96)
+    tail = 96 * 12 * 9 + 12
+    assert ffdnet.build_ffdnet().count_params() == head + body + tail == 856_716
+
+
+def test_pixel_unshuffle_is_space_to_depth_and_pixel_shuffle_its_inverse():
+    x = np.random.default_rng(0).random((2, 6, 10, 3)).astype(np.float32)
+    down = ffdnet.PixelUnshuffle(2)(x)
+    np.testing.assert_array_equal(down.numpy(), tf.nn.space_to_depth(x, 2).numpy())
+    np.testing.assert_array_equal(ffdnet.PixelShuffle(2)(down).numpy(), x)
+
+
+def test_training_pairs_carry_unclipped_noise_and_its_level_map():
+    task = registry.get("ffdnet").task()
+    images = tf.constant(np.full((64, 50, 50, 3), 250, np.uint8))
+    x, y = task.make_pair(images, seed=tf.constant([0, 1], tf.int64))
+    assert x.shape == (64, 50, 50, 6) and y.shape == (64, 50, 50, 3)
+    sigma = x[:, 0, 0, 3].numpy() * 255.0
+    assert 0.0 <= sigma.min() and sigma.max() <= 75.0 and sigma.std() > 10     # one level per patch, in [0, 75]
+    assert np.ptp(x[..., 3:].numpy(), axis=(1, 2, 3)).max() < 1e-6             # a uniform map per patch
+    assert float(tf.reduce_max(x[..., :3])) > 1.0                              # not clipped (papers' protocol)
+    noise = (x[..., :3] - y).numpy() * 255.0
+    np.testing.assert_allclose(noise.std(axis=(1, 2, 3)), sigma, rtol=0.1, atol=0.5)
+
+
+def test_awgn_draw_is_fixed_per_photo_and_scaled_by_sigma():
+    x = tf.zeros((1, 32, 32, 3))
+    seed = tf.constant([5, 6], tf.int64)
+    a, level_a = corruptions.white_gaussian_noise(x, seed, 15.0)
+    b, level_b = corruptions.white_gaussian_noise(x, seed, 30.0)
+    np.testing.assert_allclose(b.numpy(), 2 * a.numpy(), rtol=1e-5, atol=1e-7)
+    assert float(level_a[0, 0, 0, 0]) == pytest.approx(15 / 255) and float(level_b[0, 0, 0, 0]) == pytest.approx(30 / 255)
+    with pytest.raises(ValueError):
+        corruptions.white_gaussian_noise(x, seed, -1.0)
+
+
+def test_evaluation_scores_both_protocols_against_the_noisy_input():
+    task = registry.get("ffdnet").task()
+    clean = 108 + _coded_photo(40, 60, 20) // 2      # mid-grey: noise of sigma <= 50 is rarely clipped
+    images = tf.constant(clean[None])
+    identity = lambda inputs, training=False: inputs[..., :3]      # noqa: E731  "returns the noisy input"
+    scores = task.evaluate_batch(identity, images)
+    for s in (15, 25, 50):
+        for suffix in ("", "_uint8"):
+            # the identity's output is the noisy input: model = baseline, and PSNR follows 20 log10(255 / sigma)
+            np.testing.assert_allclose(scores[f"psnr_s{s}{suffix}"], scores[f"baseline_psnr_s{s}{suffix}"])
+            assert abs(float(scores[f"psnr_s{s}{suffix}"][0]) - 20 * np.log10(255 / s)) < 0.3
+    perfect = lambda inputs, training=False: tf.cast(images, tf.float32) / 255.0   # noqa: E731
+    assert float(task.evaluate_batch(perfect, images)["psnr_s25"][0]) > 60   # inf: a perfect denoiser
+
+
+def _shipped():
+    assert os.path.isdir(SHIPPED), f"{SHIPPED} is the shipped photo denoiser (issue 31); it must be in the checkout"
+    return SHIPPED
+
+
+@pytest.fixture(scope="module")
+def noisy_photo(tmp_path_factory):
+    """A real Set14 photo (not 50x50, not a multiple of the tile) with sigma 25 noise, clipped to uint8 as a file;
+    returns (path, clean, noisy)."""
+    set14 = os.path.join(ROOT, "..", "shared", "data", "benchmarks", "Set14")
+    clean = np.asarray(Image.open(os.path.join(set14, "lenna.png")).convert("RGB"))[:300, :331]
+    rng = np.random.default_rng(31)
+    noisy = np.clip(np.round(clean + rng.normal(0, 25, clean.shape)), 0, 255).astype(np.uint8)
+    path = tmp_path_factory.mktemp("noisy") / "lenna_noisy.png"
+    Image.fromarray(noisy).save(path)
+    return str(path), clean, noisy
+
+
+def _psnr(a, b, border=0):
+    a = a[border:a.shape[0] - border, border:a.shape[1] - border].astype(np.float64)
+    b = b[border:b.shape[0] - border, border:b.shape[1] - border].astype(np.float64)
+    return 10 * np.log10(255.0 ** 2 / np.mean((a - b) ** 2))
+
+
+def test_predict_denoises_a_photo_in_tiles_like_the_whole_photo(noisy_photo):
+    _, clean, noisy = noisy_photo
+    whole = prediction.Predictor(_shipped(), tile=1024).predict(noisy, noise_level=25)
+    tiled_predictor = prediction.Predictor(_shipped(), tile=96, overlap=32)
+    tiled = tiled_predictor.predict(noisy, noise_level=25)
+    assert tiled.shape == whole.shape == clean.shape
+    assert _psnr(whole, clean) > _psnr(noisy, clean) + 5          # it denoises (sigma 25: ~20 dB -> ~29+ dB)
+    assert abs(_psnr(tiled, clean, 16) - _psnr(whole, clean, 16)) < 0.1
+    assert np.mean(np.abs(tiled.astype(int) - whole.astype(int))[16:-16, 16:-16]) < 0.5
+
+
+def test_predict_without_noise_level_prints_the_estimate(noisy_photo, tmp_path):
+    path, clean, _ = noisy_photo
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "predict.py"), f"--saved_model={_shipped()}",
+                        f"--input={path}", f"--output_dir={tmp_path}"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    line = next(x for x in r.stdout.splitlines() if "estimated noise level sigma =" in x)
+    assert abs(float(line.split("=")[1].split()[0]) - 25) < 3
+    out = np.asarray(Image.open(tmp_path / "lenna_noisy.png"))
+    assert out.shape == clean.shape and _psnr(out, clean) > 28
+
+
+def test_grayscale_photo_comes_back_grey(noisy_photo):
+    _, _, noisy = noisy_photo
+    grey = np.repeat(noisy[..., :1], 3, axis=-1)
+    out = prediction.Predictor(_shipped()).predict(grey, noise_level=25)
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+
+
+def test_serving_default_equals_the_tasks_uint8_protocol(noisy_photo):
+    """The export's serving_default is the task's `serve` (the user's protocol of the evaluation table)."""
+    _, _, noisy = noisy_photo
+    loaded = tf.saved_model.load(_shipped())
+    card = exporting.load_model_card(_shipped())
+    served = loaded.signatures["serving_default"](images=tf.constant(noisy[None]),
+                                                  noise_level=tf.constant([25.0]))["images"].numpy()
+    task = exporting.card_task(card)
+    again = task.serve(exporting.SavedModelNetwork(loaded, card), tf.constant(noisy[None]), tf.constant([25.0]))
+    assert np.abs(served.astype(int) - again["images"].numpy().astype(int)).max() <= 1
+    assert isinstance(task, tasks.GaussianDenoising) and metrics.psnr is not None
