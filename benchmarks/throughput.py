@@ -483,11 +483,12 @@ def onednn_breakdown(models, policies, steps: int, batch_size: int | None, data_
 def _headline(metrics: dict, name: str) -> float:
     """The test metric `name` ('psnr' or 'ssim') of a run's metrics.json; for super-resolution its Y-channel
     value (`psnr_y`); for the denoisers, which score each noise level separately (`psnr_f0.1`, `psnr_f0.3`,
-    ...), the mean over the levels."""
+    ...; ffdnet: `psnr_s15`, `psnr_s25`, `psnr_s50` under the papers' protocol), the mean over the levels."""
     for key in (name, name + "_y"):
         if key in metrics:
             return metrics[key]
-    levels = [v for k, v in metrics.items() if k.startswith(name + "_f")]
+    levels = [v for k, v in metrics.items()
+              if k.startswith((name + "_f", name + "_s")) and not k.endswith("_uint8")]
     return sum(levels) / len(levels)
 
 

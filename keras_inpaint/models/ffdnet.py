@@ -18,6 +18,12 @@ starts from the noisy photo instead of from zero: on this project's short CPU sc
 scored 18.7 dB on CBSD68 crops after 250 iterations (worse than the noisy input), which is why the residual form
 is the default; `residual=False` is the paper's direct prediction. The layer table and the parameter count are
 the same either way.
+Initialisation: He (Kaiming) normal for every convolution (He et al. 2015, the DnCNN/FFDNet practice for ReLU
+networks), the last one at a tenth of that standard deviation. With Keras' default (Glorot) or full-scale He
+initialisation, the BatchNorm layers (batch statistics in training) make the untrained residual a field of
+standard deviation ~0.7 (MSE ~0.2, 7x the noise itself), and the first few hundred Adam steps (1e-3) only undo it:
+measured on 50x50 BSDS500 patches, batch 32, the training MSE was still at the noisy input's (0.029) after 300
+steps, against 0.0127 with the last layer scaled down.
 Parameter count of the colour network (C = 3, depth 12, width 96): 13,056 (head, with bias) + 10 x (82,944 conv
 + 384 BatchNorm incl. moving statistics) + 10,380 (tail, with bias) = 856,716 (`PARAMS`).
 
@@ -117,12 +123,15 @@ def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH, resi
     x = layers.Concatenate(name="subimages_and_map")([
         PixelUnshuffle(SCALE, name="downsample")(noisy),
         layers.AveragePooling2D(SCALE, name="downsample_map")(sigma_map)])
-    x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv1")(x)
+    he = keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")
+    x = layers.Conv2D(width, 3, padding="same", activation="relu", kernel_initializer=he, name="conv1")(x)
     for i in range(2, depth):
-        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, kernel_initializer=he, name=f"conv{i}")(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
-    x = layers.Conv2D(SCALE * SCALE * channels, 3, padding="same", name=f"conv{depth}", dtype=OUTPUT_DTYPE)(x)
+    small = keras.initializers.VarianceScaling(2.0 / 100, "fan_in", "untruncated_normal")   # He / 10 (std)
+    x = layers.Conv2D(SCALE * SCALE * channels, 3, padding="same", kernel_initializer=small, name=f"conv{depth}",
+                      dtype=OUTPUT_DTYPE)(x)
     out = PixelShuffle(SCALE, name="upsample", dtype=OUTPUT_DTYPE)(x)
     if residual:
         out = layers.Subtract(name="clean", dtype=OUTPUT_DTYPE)([noisy, out])
