@@ -31,7 +31,7 @@ flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_for
                   "v2's brush, or mixed. Masks are seeded by the pixels: every model is scored on the same holes, "
                   "and the table adds PSNR per hole-area bin.")
 flags.DEFINE_list("benchmarks", [], "Folders of whole images scored at full size after the split "
-                  "(any-size models: sr_autoencoder), e.g. ../shared/data/benchmarks/Set5.")
+                  "(any-size models: sr_autoencoder, ffdnet), e.g. ../shared/data/benchmarks/Set5.")
 flags.DEFINE_string("prior", None, "refinement_ae only: an exported lsgan/dcgan SavedModel (e.g. "
                     "saved_models/lsgan/1). The refiner is scored as seed 004 Table 3.2 does: on the prior's z-search "
                     "completions of the centre hole, against the unrefined completions (its input).")
