@@ -100,7 +100,8 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
         result.update({"d_update_ms": round(d_ms, 1), "g_update_ms": round(1000 * times[1] - d_ms, 1),
                        "d_steps": spec.resolve_trainer_options(config.trainer_options).get("d_steps", 1)})
 
-    test_batch = next(iter(images.batch(min(config.batch_size, 16))))
+    # photo models (crop "patches"): inference on one whole photo at its native size (481x321 for BSDS500)
+    test_batch = next(iter(images.batch(1 if spec.crop == "patches" else min(config.batch_size, 16))))
     if task.latent_search:
         # z -> image priors: the exported inference is the latent (z) search; its cost grows with the
         # iteration count, so time the inpainter (centre hole, whole batch at once) at each count.

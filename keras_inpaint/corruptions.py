@@ -134,6 +134,24 @@ def mean_colour_fill(images: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
 # These work in [0, 1] units: images float `[N, H, W, C]` in [0, 1] (the value range of the seed-002 and
 # seed-003 autoencoders, whose outputs are sigmoid/ReLU).
 # ---------------------------------------------------------------------------------------------------------
+def _additive_gaussian(images: tf.Tensor, seed, level, what: str) -> tuple[tf.Tensor, tf.Tensor]:
+    """`images + s * N(0, 1)`, not clipped, with s = `level` (a float, or a `(lo, hi)` tuple: s drawn per image
+    uniformly in [lo, hi]) in `images`' units; the N(0, 1) field depends on `seed` only. Returns (noisy images,
+    s `[N, 1, 1, 1]`). Raises ValueError (naming `what`) for a negative level or lo > hi."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    shape = tf.shape(images)
+    if isinstance(level, (tuple, list)):
+        lo, hi = (float(v) for v in level)
+        if not 0.0 <= lo <= hi:
+            raise ValueError(f"{what} range must satisfy 0 <= lo <= hi, got {level!r}")
+        s = tf.random.stateless_uniform(tf.stack([shape[0], 1, 1, 1]), seeds[1], lo, hi, dtype=images.dtype)
+    else:
+        if float(level) < 0.0:
+            raise ValueError(f"{what} must be >= 0, got {level!r}")
+        s = tf.fill(tf.stack([shape[0], 1, 1, 1]), tf.cast(level, images.dtype))
+    return images + s * tf.random.stateless_normal(shape, seeds[0], dtype=images.dtype), s
+
+
 def gaussian_noise(images: tf.Tensor, seed, stddev) -> tf.Tensor:
     """Additive Gaussian noise, clipped: `clip(x + f * N(0, 1), 0, 1)` (seed 002; spec/models.md §4a, R-KB recipe).
 
@@ -149,19 +167,7 @@ def gaussian_noise(images: tf.Tensor, seed, stddev) -> tf.Tensor:
     Raises:
       ValueError: negative f, or lo > hi.
     """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
-    shape = tf.shape(images)
-    if isinstance(stddev, (tuple, list)):
-        lo, hi = (float(v) for v in stddev)
-        if not 0.0 <= lo <= hi:
-            raise ValueError(f"noise range must satisfy 0 <= lo <= hi, got {stddev!r}")
-        f = tf.random.stateless_uniform(tf.stack([shape[0], 1, 1, 1]), seeds[1], lo, hi, dtype=images.dtype)
-    else:
-        if float(stddev) < 0.0:
-            raise ValueError(f"noise stddev must be >= 0, got {stddev!r}")
-        f = tf.cast(stddev, images.dtype)
-    noise = tf.random.stateless_normal(shape, seeds[0], dtype=images.dtype)
-    return tf.clip_by_value(images + f * noise, 0.0, 1.0)
+    return tf.clip_by_value(_additive_gaussian(images, seed, stddev, "noise stddev")[0], 0.0, 1.0)
 
 
 def white_gaussian_noise(images: tf.Tensor, seed, sigma) -> tuple[tf.Tensor, tf.Tensor]:
@@ -170,7 +176,8 @@ def white_gaussian_noise(images: tf.Tensor, seed, sigma) -> tuple[tf.Tensor, tf.
 
     Args:
       images: float `[N, H, W, C]` in [0, 1].
-      seed: int32/int64 `[2]` stateless seed; the same seed gives the same N(0, 1) field whatever `sigma` is.
+      seed: int32/int64 `[2]` stateless seed; the same seed gives the same N(0, 1) field whatever `sigma` is
+        (and the same field as `gaussian_noise` with that seed).
       sigma: noise level on the 0-255 scale: a Python float (every image) or a `(lo, hi)` tuple, sigma drawn per
         image uniformly in [lo, hi] (FFDNet trains with sigma in [0, 75]).
     Returns:
@@ -179,19 +186,8 @@ def white_gaussian_noise(images: tf.Tensor, seed, sigma) -> tuple[tf.Tensor, tf.
     Raises:
       ValueError: negative sigma, or lo > hi.
     """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
-    shape = tf.shape(images)
-    if isinstance(sigma, (tuple, list)):
-        lo, hi = (float(v) for v in sigma)
-        if not 0.0 <= lo <= hi:
-            raise ValueError(f"noise level range must satisfy 0 <= lo <= hi, got {sigma!r}")
-        level = tf.random.stateless_uniform(tf.stack([shape[0], 1, 1, 1]), seeds[1], lo, hi, dtype=images.dtype)
-    else:
-        if float(sigma) < 0.0:
-            raise ValueError(f"noise level sigma must be >= 0, got {sigma!r}")
-        level = tf.fill(tf.stack([shape[0], 1, 1, 1]), tf.cast(sigma, images.dtype))
-    level = level / 255.0
-    return images + level * tf.random.stateless_normal(shape, seeds[0], dtype=images.dtype), level
+    scaled = tuple(float(v) / 255.0 for v in sigma) if isinstance(sigma, (tuple, list)) else float(sigma) / 255.0
+    return _additive_gaussian(images, seed, scaled, "noise level sigma")
 
 
 def white_box(images: tf.Tensor, seed, min_frac: float = 0.25, max_frac: float = 0.5):

@@ -154,14 +154,16 @@ def list_folder_images(folder: str, split: str, test_ids: str | None = None) -> 
 
     A folder with `train/` and `val/` (or `test/`) subfolders (`split_folders`) has fixed splits: 'train' lists
     `train/` only, 'test' the test subfolder, narrowed to the names in `<folder>/<test_ids>` when that file exists
-    (e.g. `cbsd68_ids.txt`: CBSD68 is 68 of the 100 BSDS500 `val/` photos). Any other folder is split by hash:
+    (e.g. `cbsd68_ids.txt`: CBSD68 is 68 of the 100 BSDS500 `val/` photos); 'all' lists every subfolder. Any
+    other folder is split ~90/10 by a hash of the file name (`folder_split`).
 
     Small folders (issue 15): when the hash split (`folder_split`) leaves the test split empty, which happens to
     most folders of fewer than ~20 images, the test split is the one image that comes first in hash order and
     the training split the rest; a warning says so once per folder (the evaluation then rests on one image).
 
     Raises:
-      DatasetError: folder missing, or no image file in it, or a single image (nothing left to train on).
+      DatasetError: folder missing, or no image file in it, or a single image (nothing left to train on), or no
+        test photo named in the `test_ids` file.
     """
     if not os.path.isdir(folder):
         raise DatasetError(f"folder dataset: {folder!r} is not a directory (use --dataset=folder:PATH with a "
