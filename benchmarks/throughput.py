@@ -34,9 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA_DIR = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
 # The models' default datasets that have no offline copy in ../shared/data, and the stand-in of the same shape
-# the benchmark uses instead (CelebA: the shared aligned CelebA faces; Fashion-MNIST: MNIST, 28x28x1).
-OFFLINE_STAND_INS = {"celeb_a": "folder:" + os.path.join(ROOT, "..", "shared", "data", "faces", "celeba_img_align"),
-                     "fashion_mnist": "mnist"}
+# the benchmark uses instead (CelebA: the shared aligned CelebA faces).
+OFFLINE_STAND_INS = {"celeb_a": "folder:" + os.path.join(ROOT, "..", "shared", "data", "faces", "celeba_img_align")}
 
 
 def offline_dataset(default_dataset: str) -> str:
@@ -184,8 +183,7 @@ def main():
     p.add_argument("--steps_per_execution", type=int, default=1)
     p.add_argument("--pipeline_batches", type=int, default=500, help="timed input-pipeline batches")
     p.add_argument("--dataset", default=None, help="override every model's dataset (default: "
-                   "the model's own, or its offline stand-in: CelebA -> ../shared/data/faces/celeba_img_align, "
-                   "Fashion-MNIST -> MNIST)")
+                   "the model's own, or its offline stand-in: CelebA -> ../shared/data/faces/celeba_img_align)")
     p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", DEFAULT_DATA_DIR))
     p.add_argument("--latent_iterations", default="10,100",
                    help="lsgan/dcgan: z-search iteration counts at which the inpainter's images/s is timed")

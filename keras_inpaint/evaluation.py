@@ -163,6 +163,75 @@ def format_table(results: dict[str, float], task, title: str = "test set") -> st
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Exports of one model compared on the same corruptions (e.g. seed 002: plain vs denoising autoencoder, issue 33).
+# ---------------------------------------------------------------------------------------------------------
+def compare_saved_models(exports: dict[str, str], dataset: str | None = None, *, data_dir: str | None = None,
+                         max_examples: int | None = None, grid_images: int = 0
+                         ) -> tuple[dict[str, dict], np.ndarray | None]:
+    """Scores several exports of one model id with `evaluate_saved_model` (each prints its own table, the same
+    numbers as `evaluate.py`) and puts their outputs side by side on the same corrupted test images.
+
+    The corruptions are seeded by the pixels (`tasks.content_seed`), so every export sees the same noise or
+    box, and the baselines agree; the exports may differ in training-only options (e.g. `train_noise`).
+
+    Args:
+      exports: {column name: SavedModel directory}, all of the same model id and task corruption.
+      dataset, data_dir, max_examples: as `evaluate_saved_model` (default dataset: the first card's).
+      grid_images: if > 0, also a uint8 grid `[n*H, (2 + len(exports))*W, C]` of the first n test images:
+        corrupted input | each export's output | original (each task's `grid` is input | output | original).
+    Returns:
+      ({name: evaluate_saved_model results}, grid or None).
+    Raises:
+      ValueError: no export, exports of different models, or baselines that differ (different corruptions).
+    """
+    if not exports:
+        raise ValueError("no export to compare")
+    cards = {name: exporting.load_model_card(path) for name, path in exports.items()}
+    ids = {card["id"] for card in cards.values()}
+    if len(ids) != 1:
+        raise ValueError(f"compare exports of one model id, got {sorted(ids)}")
+    results = {name: evaluate_saved_model(path, dataset, data_dir=data_dir, max_examples=max_examples)
+               for name, path in exports.items()}
+    first = next(iter(results.values()))
+    for name, r in results.items():
+        base = {k: v for k, v in r.items() if k.startswith("baseline_")}
+        if any(abs(v - first[k]) > 1e-6 for k, v in base.items()) or base.keys() != \
+                {k for k in first if k.startswith("baseline_")}:
+            raise ValueError(f"{name}: its baseline differs from {next(iter(results))}'s: not the same corruption")
+    grid = None
+    if grid_images > 0:
+        spec = registry.get(ids.pop())
+        images = data.load_images(first["dataset"], "test", spec.image_shape[:2], spec.image_shape[2],
+                                  data_dir=data.resolve_data_dir(data_dir), crop=spec.crop,
+                                  max_examples=grid_images, test_ids=spec.test_ids)
+        batch = next(iter(images.batch(grid_images)))
+        grids = [exporting.card_task(cards[name]).grid(
+            exporting.SavedModelNetwork(tf.saved_model.load(path), cards[name]), batch)[0].numpy()
+            for name, path in exports.items()]
+        w = spec.image_shape[1]
+        for name, g in zip(exports, grids):   # same input and original columns: the same corruption
+            if not (np.array_equal(g[:, :w], grids[0][:, :w]) and np.array_equal(g[:, -w:], grids[0][:, -w:])):
+                raise ValueError(f"{name}: its grid's input or original column differs from the first export's")
+        grid = np.concatenate([grids[0][:, :w]] + [g[:, w:-w] for g in grids] + [grids[0][:, -w:]], axis=1)
+    return results, grid
+
+
+def format_saved_model_comparison(results: dict[str, dict], task, title: str) -> str:
+    """Markdown table: one row per metric of `task.report`, one column per export, the baseline last (best model
+    value in bold: higher is better for every PSNR / SSIM)."""
+    names = list(results)
+    lines = [title, "", "| metric | " + " | ".join(names) + f" | {task.baseline_name} |",
+             "|---|" + "---|" * (len(names) + 1)]
+    for key, label in task.report:
+        values = [results[n][key] for n in names]
+        best = max(values)
+        digits = 3 if "ssim" in key else 2
+        cells = [f"**{v:.{digits}f}**" if v == best and len(values) > 1 else f"{v:.{digits}f}" for v in values]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {results[names[0]][f'baseline_{key}']:.{digits}f} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Face-inpainter comparison in the layout of seed 004 Table 3.2 (issue 5): several methods, same images and masks.
 # ---------------------------------------------------------------------------------------------------------
 COMPARISON_REPORT = (("ssim", "SSIM"), ("psnr", "PSNR (dB)"), ("hole_psnr", "hole PSNR (dB)"))

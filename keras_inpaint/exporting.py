@@ -147,6 +147,15 @@ class SavedModelNetwork:
         return out if self._dict_output else out["output"]
 
 
+def task_options(spec, options: dict | None) -> dict:
+    """The task options an export's card records: the registry entry's defaults (`spec.task_options`, those
+    that are not None) with the run's `options` on top, so that the card says what the export does (e.g.
+    denoising_ae_fashion's `corruption`, "noise" or "white_box") even when the run used the default, and
+    `card_task` rebuilds the same task should a registry default change later."""
+    defaults = {k: v for k, v in spec.task_options.items() if v is not None}
+    return {**defaults, **(options or {})}
+
+
 def card_task(card: dict, overrides: dict | None = None):
     """The task (`keras_inpaint.tasks.Task`) an export's model card describes: its model id's task with the
     card's `task_options` and `overrides` on top, except the task's `training_only_options` (e.g.
@@ -227,7 +236,8 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     `run` is a run directory (loaded with `checkpoints.load_run`) or the resolved `Run` of the training that
     just finished (its in-memory `model`, nothing reloaded or re-resolved). `model` overrides `run.model`.
     The card records the model id, paper, dataset, training steps, test metrics (`scores`, default the run
-    directory's `metrics.json` if present), value range and signatures.
+    directory's `metrics.json` if present), task options (`task_options`: the registry's defaults and the
+    run's), value range and signatures.
     Raises:
       FileNotFoundError: a run directory without config.json or checkpoint.
     """
@@ -249,7 +259,7 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
             "value_range": list(spec.value_range), "image_shape": list(spec.image_shape),
             "mask_convention": "float32 [N,H,W,1], 1.0 = missing (filled), 0.0 = known",
             "precision": config.precision,
-            "task_options": config.task_options, "trainer_options": config.trainer_options,
+            "task_options": task_options(spec, config.task_options), "trainer_options": config.trainer_options,
             "metrics": scores, "run_dir": os.path.abspath(config.output_dir)}
     if config.init_from:   # fine-tuned: the steps before this run's are the source export's
         source = load_model_card(config.init_from)

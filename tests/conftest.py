@@ -19,7 +19,7 @@ BENCHMARKS_DIR = os.path.join(SHARED_DATA, "benchmarks")
 
 @pytest.fixture(scope="session")
 def tfds_dir():
-    """The prepared tensorflow-datasets directory (cifar10, mnist); skips when absent."""
+    """The prepared tensorflow-datasets directory (cifar10, mnist, fashion_mnist); skips when absent."""
     if not os.path.isdir(os.path.join(TFDS_DIR, "cifar10")):
         pytest.skip(f"real CIFAR-10 not found at {TFDS_DIR}")
     return TFDS_DIR

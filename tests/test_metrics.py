@@ -20,6 +20,17 @@ def test_psnr_matches_hand_computation():
                                expected, rtol=1e-4)
 
 
+def test_an_exact_match_scores_the_finite_psnr_cap():
+    """A white box on plain black background restored exactly (pasted back: the whole image matches) scores
+    MAX_PSNR, the same 100 dB as a zero hole MSE, not inf, so a test-set mean stays finite."""
+    t = np.zeros((2, 28, 28, 1), np.float32)
+    t[1, 5:9, 5:9] = 128 / 255             # a uint8 level, so quantizing leaves it unchanged
+    values = metrics.psnr(tf.constant(t), tf.constant(t)).numpy()
+    assert metrics.MAX_PSNR == 100.0 and np.all(values == metrics.MAX_PSNR)
+    np.testing.assert_allclose(
+        metrics.hole_metrics(tf.constant(t), tf.constant(t), tf.ones((2, 28, 28, 1)))["hole_psnr"].numpy(), 100.0)
+
+
 def test_hole_metrics_only_look_at_the_hole():
     t = np.full((1, 32, 32, 3), 128 / 255, np.float32)
     p = t.copy()

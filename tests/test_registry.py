@@ -99,9 +99,9 @@ def test_quick_run_then_every_other_precision_trains_evaluates_and_exports(
     """For every registered id (issues 11, 12, 15; a new entry gets this coverage by being registered):
 
     1. the quick run `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's
-       default precision: the shared CIFAR-10 / MNIST (Fashion-MNIST has no offline copy: MNIST, the same
-       28x28x1 shape), for the `celeb_a` models a folder of real aligned CelebA faces, for the photo models
-       their BSDS500 photo folder (patches of 6 training photos, 4 whole test photos);
+       default precision: the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of
+       real aligned CelebA faces, for the photo models their BSDS500 photo folder (patches of 6 training
+       photos, 4 whole test photos);
     2. under each other policy, one training step on a tiny batch, evaluation and export (`_export_under`);
     3. every export, loaded in a process that cannot import keras_inpaint, has SPEC §4 dtypes (uint8 images in
        and out, float32 masks and extras), lists every weight once and has the same signatures whatever the
@@ -110,7 +110,7 @@ def test_quick_run_then_every_other_precision_trains_evaluates_and_exports(
     if spec.default_dataset == "celeb_a":       # no offline CelebA in tfds form: real aligned CelebA faces
         dataset = f"folder:{small_face_folder(6, 2)}"
     else:
-        dataset = "mnist" if spec.default_dataset == "fashion_mnist" else spec.default_dataset
+        dataset = spec.default_dataset
     config = run.RunConfig(model=model_id, dataset=dataset, data_dir=tfds_dir, steps=2, steps_per_epoch=2,
                            batch_size=2, max_examples=6, val_examples=2, test_examples=4,
                            output_dir=str(tmp_path / "run"),

@@ -4,6 +4,13 @@ conditional inpainters (dcgan_inpaint, free_form_inpaint).
 
   python -m keras_inpaint.cli.compare --runs=runs/lsgan-RUN,runs/dcgan_inpaint-RUN \\
       [--refinement_run=runs/refinement_ae-RUN] [--num_images=N] [--output=table.json] [--grid=grid.png]
+
+With --saved_models instead: exports of one model side by side on the same corruptions, each scored as
+`evaluate.py` scores it, in one table and one grid (corrupted input | each export | original), e.g. seed 002's
+plain autoencoder against the denoising one (README "Results: denoising_ae_fashion"):
+
+  python -m keras_inpaint.cli.compare --saved_models="plain AE=EXPORT_A,denoising AE=EXPORT_B" \\
+      --dataset=fashion_mnist --data_dir=../shared/data/tensorflow_datasets --grid=grid.png --grid_scale=3
 """
 from __future__ import annotations
 
@@ -12,19 +19,29 @@ import json
 
 import tensorflow as tf
 
-from keras_inpaint import data, evaluation, tasks
+from keras_inpaint import data, evaluation, exporting, tasks
 from keras_inpaint.data import to_uint8
 from keras_inpaint.training import callbacks, checkpoints
 
 
 def main(argv=None) -> int:
-    """`python -m keras_inpaint.cli.compare --runs=RUN[,RUN...] [--refinement_run=RUN]`: Table 3.2 comparison."""
+    """`python -m keras_inpaint.cli.compare --runs=RUN[,RUN...] [--refinement_run=RUN]`: Table 3.2 comparison;
+    `--saved_models=[NAME=]PATH,...`: exports of one model on the same corruptions."""
 
     p = argparse.ArgumentParser(description="Compare trained face inpainters on the same held-back faces and "
                                 "centre holes (seed 004 Table 3.2 layout): SSIM, PSNR and hole PSNR after paste-back, "
-                                "next to the mean-colour baseline.")
-    p.add_argument("--runs", required=True, help="comma-separated run directories of lsgan, dcgan (latent "
-                   "z-search inpainters) and/or dcgan_inpaint")
+                                "next to the mean-colour baseline; or (--saved_models) exports of one model on the "
+                                "same corrupted test images, next to the task's baseline.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--runs", help="comma-separated run directories of lsgan, dcgan (latent "
+                       "z-search inpainters) and/or dcgan_inpaint")
+    which.add_argument("--saved_models", help="comma-separated exports of one model, each NAME=PATH or PATH "
+                       "(e.g. 'plain AE=A,denoising AE=B'): scored on the same corruptions, outputs side by side")
+    p.add_argument("--dataset", default=None, help="--saved_models: tfds name or folder:PATH (default: the "
+                   "first card's)")
+    p.add_argument("--data_dir", default=None, help="--saved_models: tfds directory (default $TFDS_DATA_DIR)")
+    p.add_argument("--grid_images", type=int, default=8, help="--saved_models: test images in the grid")
+    p.add_argument("--grid_scale", type=int, default=1, help="upscale the grid PNG by this factor (nearest)")
     p.add_argument("--refinement_run", default=None, help="a refinement_ae run directory: adds a '+ refinement' "
                    "row for each latent inpainter (same search, refined output pasted into the hole)")
     p.add_argument("--iterations", type=int, default=None, help="z-search Adam steps (default: each run's "
@@ -32,8 +49,11 @@ def main(argv=None) -> int:
     p.add_argument("--num_images", type=int, default=None, help="first N held-back faces (default: all)")
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--output", default=None, help="write the results as JSON here")
-    p.add_argument("--grid", default=None, help="write a PNG grid of the first 6 faces here")
+    p.add_argument("--grid", default=None, help="write a PNG grid here (--runs: the first 6 faces; "
+                   "--saved_models: the first --grid_images test images)")
     args = p.parse_args(argv)
+    if args.saved_models:
+        return _compare_saved_models(args)
 
     refiner = None
     if args.refinement_run:
@@ -80,8 +100,34 @@ def main(argv=None) -> int:
         with open(args.output, "w") as f:
             json.dump(results, f, indent=2)
     if args.grid is not None and grid is not None:
-        callbacks.save_png(grid, args.grid)
+        callbacks.save_png(grid, args.grid, scale=args.grid_scale)
         print(f"Wrote {args.grid} (masked | {' | '.join(results)} | original)")
+    return 0
+
+
+def _compare_saved_models(args) -> int:
+    """--saved_models: `evaluation.compare_saved_models` (each export's evaluate.py table, then one table with
+    a column per export, and the grid)."""
+    exports = {}
+    for item in args.saved_models.split(","):
+        name, _, path = item.rpartition("=")
+        exports[name or path] = path
+    try:
+        results, grid = evaluation.compare_saved_models(
+            exports, args.dataset, data_dir=args.data_dir, max_examples=args.num_images,
+            grid_images=args.grid_images if args.grid else 0)
+    except (data.DatasetError, FileNotFoundError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from None
+    first = next(iter(results.values()))
+    task = exporting.card_task(exporting.load_model_card(next(iter(exports.values()))))
+    print("\n" + evaluation.format_saved_model_comparison(
+        results, task, f"{first['num_images']} {first['dataset']} {first['split']} images"))
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.grid is not None and grid is not None:
+        callbacks.save_png(grid, args.grid, scale=args.grid_scale)
+        print(f"Wrote {args.grid} (corrupted input | {' | '.join(results)} | original)")
     return 0
 
 
