@@ -546,7 +546,7 @@ register(ModelSpec(
     value_range=(0.0, 1.0),
     default_dataset=PHOTOS,          # BSDS500 train/ (the paper adds ImageNet and Waterloo photos; not offline)
     crop="patches",
-    patches_per_photo=64,            # 12,800 patches per pass over the 200 photos (100 batches of 128)
+    patches_per_photo=64,            # 12,800 patches per pass over the 200 photos (200 batches of 64)
     test_ids="cbsd68_ids.txt",       # CBSD68: 68 of BSDS500's val/ photos
     # FFDNet §IV-A: mini-batch 128. Proposal: 64, for twice the iterations in the CPU budget (measured: the
     # untrained network sits at the noisy input's error for the first ~200 iterations whatever the batch size)
