@@ -96,13 +96,7 @@ def main(argv=None) -> int:
     n = next(iter(results.values()))["num_images"]
     title = f"{n} held-back faces of {first.dataset}, centre {hole}x{hole} hole"
     print(evaluation.format_comparison(results, title))
-    if args.output:
-        with open(args.output, "w") as f:
-            json.dump(results, f, indent=2)
-    if args.grid is not None and grid is not None:
-        callbacks.save_png(grid, args.grid, scale=args.grid_scale)
-        print(f"Wrote {args.grid} (masked | {' | '.join(results)} | original)")
-    return 0
+    return _write(args, results, grid, "masked")
 
 
 def _compare_saved_models(args) -> int:
@@ -122,12 +116,18 @@ def _compare_saved_models(args) -> int:
     task = exporting.card_task(exporting.load_model_card(next(iter(exports.values()))))
     print("\n" + evaluation.format_saved_model_comparison(
         results, task, f"{first['num_images']} {first['dataset']} {first['split']} images"))
+    return _write(args, results, grid, "corrupted input")
+
+
+def _write(args, results: dict, grid, first_column: str) -> int:
+    """Writes `--output` (the results as JSON) and `--grid` (uint8 grid PNG, `first_column` | each method |
+    original) where asked; returns the exit status 0."""
     if args.output:
         with open(args.output, "w") as f:
             json.dump(results, f, indent=2)
     if args.grid is not None and grid is not None:
         callbacks.save_png(grid, args.grid, scale=args.grid_scale)
-        print(f"Wrote {args.grid} (corrupted input | {' | '.join(results)} | original)")
+        print(f"Wrote {args.grid} ({first_column} | {' | '.join(results)} | original)")
     return 0
 
 
