@@ -1,7 +1,8 @@
 """Shared test fixtures: where the real data in ../shared/data is, and small helpers.
 
-Tests that need the real data skip with a printed reason when ../shared/data is absent (it is always present
-in CI). Nothing here downloads anything.
+Tests that need the real data FAIL with the path they looked for when ../shared/data is absent (issue 36: CI
+must not go green on skipped tests; `.ci/run` stops before the tests when it is missing). Nothing here downloads
+anything.
 """
 import os
 import shutil
@@ -17,27 +18,36 @@ FACES_DIR = os.path.join(SHARED_DATA, "faces")
 BENCHMARKS_DIR = os.path.join(SHARED_DATA, "benchmarks")
 
 
+def shipped_models() -> list[str]:
+    """The shipped exports, `<id>/<version>` (e.g. `free_form_inpaint/3`), as `saved_models/SHA256SUMS` lists
+    them: the checksummed list is the shipped set, so a listed model whose folder is missing fails its tests and
+    an untracked local export is not picked up."""
+    with open(os.path.join(ROOT, "saved_models", "SHA256SUMS")) as f:
+        return sorted({"/".join(line.split(None, 1)[1].strip().lstrip("*").removeprefix("./").split("/")[:2])
+                       for line in f if line.strip()})
+
+
 @pytest.fixture(scope="session")
 def tfds_dir():
-    """The prepared tensorflow-datasets directory (cifar10, mnist, fashion_mnist); skips when absent."""
+    """The prepared tensorflow-datasets directory (cifar10, mnist, fashion_mnist); fails when absent."""
     if not os.path.isdir(os.path.join(TFDS_DIR, "cifar10")):
-        pytest.skip(f"real CIFAR-10 not found at {TFDS_DIR}")
+        pytest.fail(f"real CIFAR-10 not found at {TFDS_DIR} (../shared/data beside the checkout; KERAS_INPAINT_SHARED_DATA points elsewhere)")
     return TFDS_DIR
 
 
 @pytest.fixture(scope="session")
 def faces_dir():
-    """../shared/data/faces (celeba_img_align, utkface_aligned_cropped); skips when absent."""
+    """../shared/data/faces (celeba_img_align, utkface_aligned_cropped); fails when absent."""
     if not os.path.isdir(FACES_DIR):
-        pytest.skip(f"face folders not found at {FACES_DIR}")
+        pytest.fail(f"face folders not found at {FACES_DIR} (../shared/data beside the checkout; KERAS_INPAINT_SHARED_DATA points elsewhere)")
     return FACES_DIR
 
 
 @pytest.fixture(scope="session")
 def benchmarks_dir():
-    """../shared/data/benchmarks (Set5, Set14, BSD68); skips when absent."""
+    """../shared/data/benchmarks (Set5, Set14, BSD68); fails when absent."""
     if not os.path.isdir(BENCHMARKS_DIR):
-        pytest.skip(f"benchmark images not found at {BENCHMARKS_DIR}")
+        pytest.fail(f"benchmark images not found at {BENCHMARKS_DIR} (../shared/data beside the checkout; KERAS_INPAINT_SHARED_DATA points elsewhere)")
     return BENCHMARKS_DIR
 
 

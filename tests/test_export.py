@@ -104,8 +104,7 @@ def test_export_cli_writes_next_version_and_passes_shared_checker(trained):
     assert f"--scores {scores}: expected a JSON" in bad.stderr
     assert exporting.next_version(os.path.join(root, "context_encoder")) == 3
     checker = os.path.join(ROOT, "..", "shared", "tools", "check_export.py")
-    if not os.path.exists(checker):
-        pytest.skip("shared/tools/check_export.py not present")
+    assert os.path.exists(checker), f"{checker} not found (../shared beside the checkout)"
     c = subprocess.run([sys.executable, checker, os.path.join(root, "context_encoder", "2")],
                        capture_output=True, text=True)
     assert c.returncode == 0, c.stdout[-2000:] + c.stderr[-2000:]

@@ -98,8 +98,7 @@ def test_no_val_photo_reaches_training(photo_folder):
 
 
 def test_bsds500_splits_train_on_train_and_test_on_cbsd68():
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     train = data.list_folder_images(BSDS, "train")
     test = data.list_folder_images(BSDS, "test", registry.get("ffdnet").test_ids)
     assert len(train) == 200 and len(test) == 68
@@ -269,6 +268,34 @@ for _ in range(3):
     assert all(p.tobytes() in halves for p in parts)
 print("MIRRORED OK")
 """
+
+
+def test_a_run_ends_with_batchnorm_statistics_of_its_final_weights(tmp_path):
+    """ffdnet's `bn_reestimation` finish stage: the exported and checkpointed BatchNorm statistics are the
+    average over fresh training batches of the final weights (not the lagging moving averages), the same when
+    the finished run's command is run again."""
+    from keras_inpaint.training import batchnorm, run
+
+    rng = np.random.default_rng(5)
+    for split, count in (("train", 3), ("val", 1)):
+        (tmp_path / "photos" / split).mkdir(parents=True)
+        for i in range(count):
+            smooth = np.kron(rng.integers(0, 256, (10, 10, 3)), np.ones((14, 14, 1)))   # 140x140 blocks
+            Image.fromarray(smooth.astype(np.uint8)).save(tmp_path / "photos" / split / f"{split}{i}.png")
+    config = run.RunConfig(model="ffdnet", dataset=f"folder:{tmp_path / 'photos'}", steps=3, steps_per_epoch=3,
+                           batch_size=4, val_examples=1, output_dir=str(tmp_path / "run"), export_dir=None,
+                           precision="float32")
+    result = run.train(config, verbose=0)
+    trained = run.load_run(result["run_dir"])
+    stream = run.training_stream(trained, config.seed + run.BN_STREAM_SEED)
+    layers = batchnorm.batchnorm_layers(run.inference_network(trained.model))
+    saved = [layer.moving_mean.numpy().copy() for layer in layers]
+    assert len(layers) == 10
+    batchnorm.reestimate_batchnorm(run.inference_network(trained.model), stream, 3)
+    for layer, before in zip(layers, saved):
+        np.testing.assert_allclose(layer.moving_mean.numpy(), before, rtol=1e-5, atol=1e-6)
+    again = run.train(config, verbose=0)                      # the finished run's command, run again
+    assert again["metrics"]["psnr_s25"] == pytest.approx(result["metrics"]["psnr_s25"], abs=1e-6)
 
 
 def test_patch_pipeline_under_a_mirrored_strategy(photo_folder):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import shipped_models
 from keras_inpaint import exporting, prediction, registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,10 +20,10 @@ SHIPPED = os.path.join(ROOT, "saved_models")
 
 
 def shipped(model_id):
-    path = os.path.join(SHIPPED, model_id, "1")
-    if not os.path.isdir(path):
-        pytest.skip(f"{path} not in this checkout")
-    return path
+    """The newest shipped version of `model_id` (saved_models/SHA256SUMS lists it; fails if none is)."""
+    versions = [name for name in shipped_models() if name.split("/")[0] == model_id]
+    assert versions, f"{model_id} is not shipped (saved_models/SHA256SUMS)"
+    return os.path.join(SHIPPED, max(versions, key=lambda n: int(n.split("/")[1])))
 
 
 @pytest.fixture(scope="module")

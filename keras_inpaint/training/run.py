@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from keras_inpaint import data, evaluation, exporting, precision
-from keras_inpaint.training import distribute
+from keras_inpaint.training import batchnorm, distribute
 from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallback, RunProgress, StopOnNaN,
                                             TrainingScalars)
 # The run's configuration and its trained model live in config.py and checkpoints.py; their names are
@@ -215,6 +215,8 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
                 "wall_seconds": wall}
     print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
           f"this invocation: {wall:.0f} s.")
+    if spec.bn_reestimation:
+        _reestimate_batchnorm(run, model, network)
 
     results = evaluate(run, model=model)
     export_path = None
@@ -222,6 +224,29 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         export_path = exporting.export_run(run, config.export_dir, scores=results)
     return {"run_dir": config.output_dir, "history": history.history, "metrics": results,
             "export_path": export_path, "wall_seconds": wall}
+
+
+BN_STREAM_SEED = 1_000_003   # offset of the re-estimation batches' seed from the run's: not the training batches
+
+
+def _reestimate_batchnorm(run: Run, model: keras.Model, network: keras.Model) -> None:
+    """The finish stage of entries with `bn_reestimation` (training/batchnorm.py): BatchNorm statistics of the
+    final weights from that many fresh training batches (a fixed seed: re-running a finished run's command gives
+    the same statistics), written into the run's checkpoint (atomically) so that export.py and evaluate use
+    them."""
+    config, spec = run.config, run.spec
+    start = time.time()
+    stream = training_stream(run, config.seed + BN_STREAM_SEED)
+    batches = min(spec.bn_reestimation, config.steps)     # a quick run of a few steps: as many batches
+    with precision.policy_scope(config.precision):
+        n = batchnorm.reestimate_batchnorm(network, stream, batches)
+    path = os.path.join(config.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
+    if n and os.path.isdir(os.path.dirname(path)):
+        partial = path.replace(".weights.h5", ".partial.weights.h5")
+        model.save_weights(partial)
+        os.replace(partial, path)
+    print(f"Re-estimated the statistics of {n} BatchNorm layers on {batches} training batches "
+          f"({time.time() - start:.0f} s).", flush=True)
 
 
 def evaluate(config: RunConfig | Run, model: keras.Model | None = None, verbose: bool = True) -> dict:
