@@ -76,6 +76,9 @@ class Models:
         from keras_inpaint import exporting
 
         self.paths, self.tile, self.overlap, self._loaded = paths, tile, overlap, {}
+        # every file the page writes (results, masks, the photo as shown) lies here; removed at exit
+        self._work = tempfile.TemporaryDirectory(prefix="keras_inpaint_app_")
+        self.work_dir = self._work.name
         self.labels, self.summaries = {}, {}
         for path in paths:
             try:
@@ -184,7 +187,7 @@ def restore(models: Models, max_megapixels: float, model: str, photo: str | None
         raise prediction.PredictError("no photo: upload one first")
     name = os.path.basename(photo)
     image, alpha = read_photo(photo, name, max_megapixels)
-    out_dir = tempfile.mkdtemp(prefix="keras_inpaint_app_")
+    out_dir = tempfile.mkdtemp(dir=models.work_dir)
     stem = os.path.splitext(name)[0]
     mask_choice = mask_choice or DRAWN
     spec = None
@@ -256,7 +259,7 @@ def build_page(models: Models, max_megapixels: float, max_upload_mb: int):
             image, _ = read_photo(path, os.path.basename(path), max_megapixels)
         except prediction.PredictError as e:
             raise gr.Error(f"error: {e}", duration=None) from None
-        shown = os.path.join(tempfile.mkdtemp(prefix="keras_inpaint_app_"), "photo.png")
+        shown = os.path.join(tempfile.mkdtemp(dir=models.work_dir), "photo.png")
         Image.fromarray(image).save(shown)
         level = None
         if kind_of(model) == "denoise":
@@ -279,7 +282,8 @@ def build_page(models: Models, max_megapixels: float, max_upload_mb: int):
         except prediction.PredictError as e:
             raise gr.Error(f"error: {e}", duration=None, print_exception=False) from None
 
-    with gr.Blocks(title="keras_inpaint", analytics_enabled=False) as page:
+    # delete_cache: Gradio's copies of uploads and results older than a day go, checked hourly
+    with gr.Blocks(title="keras_inpaint", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
         gr.Markdown("## keras_inpaint: restore a photo\nPick a model, upload a photo, run. Inpainters fill the hole "
                     "you brush (white). Results are computed exactly as `predict.py` computes them.")
         with gr.Row():
