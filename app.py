@@ -250,21 +250,23 @@ def build_page(models: Models, max_megapixels: float, max_upload_mb: int):
 
     def on_photo(path, model):
         """Shows the uploaded photo in the editor (as predict.py reads it) and estimates its noise level."""
-        import numpy as np  # noqa: F401
         from PIL import Image
 
         if not path:
-            return None, None
+            return None, None, ""
         try:
             image, _ = read_photo(path, os.path.basename(path), max_megapixels)
         except prediction.PredictError as e:
             raise gr.Error(f"error: {e}", duration=None) from None
         shown = os.path.join(tempfile.mkdtemp(dir=models.work_dir), "photo.png")
         Image.fromarray(image).save(shown)
-        level = None
-        if kind_of(model) == "denoise":
+        level, kind = None, kind_of(model)
+        if kind == "denoise":
             level = round(prediction.Predictor.estimate_noise_level(image), 1)
-        return {"background": shown, "layers": [], "composite": shown}, level
+        line = f"{os.path.basename(path)}: {image.shape[1]}x{image.shape[0]}" + (
+            f", estimated noise level sigma {level}" if level is not None else "") + (
+            "; brush the hole on it, then Run" if kind == "inpaint" else "; Run")
+        return {"background": shown, "layers": [], "composite": shown}, level, line
 
     def run(model, photo, mask_choice, editor, mask_file, seed, noise_level, progress=gr.Progress()):
         """Restores `photo` with `model` (an export path or its label such as "sr_autoencoder/1").
@@ -316,7 +318,7 @@ def build_page(models: Models, max_megapixels: float, max_upload_mb: int):
                 status = gr.Markdown(label="info", elem_id="status")
         page.load(on_model, inputs=model, outputs=[card, inpaint_group, noise_group])
         model.change(on_model, inputs=model, outputs=[card, inpaint_group, noise_group])
-        photo.change(on_photo, inputs=[photo, model], outputs=[editor, noise], api_visibility="private")
+        photo.change(on_photo, inputs=[photo, model], outputs=[editor, noise, status], api_visibility="private")
         go.click(run, inputs=[model, photo, mask_choice, editor, mask_file, seed, noise],
                  outputs=[compare, result, mask_used, status], api_name="restore")
     return page

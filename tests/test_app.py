@@ -121,9 +121,10 @@ def test_browser_brush_a_hole_and_run_free_form_inpaint(server, benchmarks_dir, 
         wait = WebDriverWait(driver, 180)
         wait.until(lambda d: "free_form_inpaint/3" in d.find_element(By.ID, "card").text)
         driver.find_element(By.CSS_SELECTOR, "#photo input[type=file]").send_keys(photo)
-        # the photo appears in the editor (its canvas) once the server has read it
-        canvas = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#editor .pixi-target canvas"))
-        time.sleep(3)
+        # the server has read the photo (its line) and put it in the editor; the canvas draws it
+        wait.until(lambda d: "face.png: 276x276; brush the hole" in d.find_element(By.ID, "status").text)
+        canvas = driver.find_element(By.CSS_SELECTOR, "#editor .pixi-target canvas")
+        time.sleep(2)
         # one brush stroke across the middle of the canvas (the photo sits in its centre)
         ActionChains(driver).move_to_element_with_offset(canvas, -40, -10).click_and_hold() \
             .move_by_offset(20, 5).move_by_offset(20, 5).move_by_offset(20, 5).move_by_offset(20, 5) \
