@@ -9,6 +9,8 @@ its in-graph bicubic, a fixed-size one-channel restorer); the `slow` test conver
 import glob
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -122,3 +124,15 @@ def test_every_shipped_export_converts_and_matches(benchmarks_dir, tmp_path):
         if model.split(os.sep)[0] in NOT_EXPORTABLE:
             continue
         _check_model(model, benchmarks_dir, tmp_path / model.replace(os.sep, "-"))
+
+
+@pytest.mark.slow
+def test_export_cli_writes_a_file_and_refuses_a_z_search_model_in_one_line(tmp_path):
+    out = tmp_path / "ce.onnx"
+    r = subprocess.run([sys.executable, "export.py", "--format=onnx", "--saved_model=saved_models/context_encoder/1",
+                        f"--output={out}"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == str(out) and out.stat().st_size > 1e6, r.stderr
+    r = subprocess.run([sys.executable, "export.py", "--format=litert", "--saved_model=saved_models/lsgan/1"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith(
+        "error: lsgan cannot be exported to ONNX or LiteRT: its serving is a z-search"), r.stderr[-2000:]
