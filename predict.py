@@ -20,6 +20,8 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 
 from absl import app, flags, logging  # noqa: E402
 
+from keras_inpaint.prediction import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/sr_autoencoder/1.")
 flags.DEFINE_string("input", None, "An image file, a directory of images, or a quoted glob ('photos/*.jpg').")
@@ -37,8 +39,8 @@ flags.DEFINE_integer("seed", 0, "Seed of generated masks (file i gets seed (seed
 flags.DEFINE_bool("overwrite", False, "Replace existing outputs (default: a file whose output exists fails).")
 flags.DEFINE_bool("save_masked", False, "Also write <name>_masked.png: the input with the hole painted white.")
 flags.DEFINE_bool("side_by_side", False, "Also write <name>_compare.png: input (hole in white) | output.")
-flags.DEFINE_integer("tile", 256, "Fully convolutional models: tile side in input pixels for large photos.")
-flags.DEFINE_integer("overlap", 32, "Context pixels around each tile (only each tile's core is kept).")
+flags.DEFINE_integer("tile", DEFAULT_TILE, "Fully convolutional models: tile side in input pixels for large photos.")
+flags.DEFINE_integer("overlap", DEFAULT_OVERLAP, "Context pixels around each tile (only each tile's core is kept).")
 flags.mark_flags_as_required(["saved_model", "input", "output_dir"])
 
 
@@ -84,14 +86,13 @@ def main(argv):
                       "--noise_level)", flush=True)
             out = predictor.predict(image, mask, noise_level=level)
             Image.fromarray(out).save(out_path)
-            if FLAGS.save_masked or FLAGS.side_by_side:
-                shown = image if mask is None else np.where(mask[..., None] > 0, 255, image).astype(np.uint8)
-                if FLAGS.save_masked:
-                    Image.fromarray(shown).save(os.path.join(FLAGS.output_dir, stem + "_masked.png"))
-                if FLAGS.side_by_side:
-                    left = Image.fromarray(shown).resize((out.shape[1], out.shape[0]), Image.NEAREST)
-                    Image.fromarray(np.concatenate([np.asarray(left), out], axis=1)).save(
-                        os.path.join(FLAGS.output_dir, stem + "_compare.png"))
+            if FLAGS.save_masked:
+                Image.fromarray(prediction.comparison_input(image, mask)).save(
+                    os.path.join(FLAGS.output_dir, stem + "_masked.png"))
+            if FLAGS.side_by_side:
+                left = prediction.comparison_input(image, mask, out.shape[:2])
+                Image.fromarray(np.concatenate([left, out], axis=1)).save(
+                    os.path.join(FLAGS.output_dir, stem + "_compare.png"))
             if bar is None:
                 print(f"  {path} -> {out_path} ({out.shape[1]}x{out.shape[0]})", flush=True)
         except (prediction.PredictError, OSError) as e:

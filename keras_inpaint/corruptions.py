@@ -229,7 +229,7 @@ def _spatial_size(images: tf.Tensor):
     return (h if h is not None else dyn[1]), (w if w is not None else dyn[2])
 
 
-def bicubic_upscale(images: tf.Tensor, scale: int) -> tf.Tensor:
+def bicubic_upscale(images: tf.Tensor, scale: int, builtin_ops: bool = False) -> tf.Tensor:
     """Bicubic up-sampling by the integer `scale` (`tf.image.resize(..., 'bicubic')`), clipped to [0, 1].
 
     The second half of `bicubic_degrade`, and the "bicubic" of the `sr_autoencoder` SavedModel, which gets a
@@ -238,15 +238,76 @@ def bicubic_upscale(images: tf.Tensor, scale: int) -> tf.Tensor:
 
     Args:
       images: float `[N, h, w, C]` in [0, 1]; scale: integer >= 1.
+      builtin_ops: compute the same resampling with slices, multiplies and reshapes only
+        (`_bicubic_upscale_builtin`) instead of TensorFlow's `ScaleAndTranslate` op, which neither ONNX
+        (tf2onnx) nor LiteRT has; equal to the default within float32 rounding (tested to 1e-5). Used by the
+        ONNX / LiteRT exports (`keras_inpaint.portable`).
     Returns:
       float32 `[N, scale*h, scale*w, C]` in [0, 1].
     Raises:
       ValueError: `scale` not a positive integer.
     """
     _check_scale(scale)
+    if builtin_ops:
+        return tf.clip_by_value(_bicubic_upscale_builtin(tf.cast(images, tf.float32), scale), 0.0, 1.0)
     h, w = _spatial_size(images)
     up = tf.image.resize(tf.cast(images, tf.float32), (h * scale, w * scale), method="bicubic", antialias=True)
     return tf.clip_by_value(up, 0.0, 1.0)
+
+
+def _keys_cubic(x: float) -> float:
+    """Keys' cubic convolution kernel with a = -0.5 (TensorFlow's "keyscubic", the kernel of its bicubic)."""
+    x = abs(x)
+    if x >= 2.0:
+        return 0.0
+    if x >= 1.0:
+        return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+    return (1.5 * x - 2.5) * x * x + 1.0
+
+
+def _bicubic_upscale_builtin(images: tf.Tensor, scale: int) -> tf.Tensor:
+    """`tf.image.resize(images, scale x size, 'bicubic', antialias=True)` for an integer `scale`, written with
+    ops every converter has (pad, strided slices, multiply-adds, stack, reshape), on float32 `[N, h, w, C]` of
+    any (dynamic) size -> float32 `[N, scale*h, scale*w, C]` (not clipped).
+
+    Up-sampling by an integer factor with half-pixel centres puts output pixel `scale*i + r` at input position
+    `i + d_r`, d_r = (r + 0.5) / scale - 0.5, so each phase r is a fixed 5-tap filter (offsets -2..2, Keys
+    weights at distances |k - d_r|) along each axis. TensorFlow's `ScaleAndTranslate` drops the taps that fall
+    outside the image and renormalises the rest to sum 1; here the image is zero-padded and each output divided
+    by the same filter applied to the padded ones, which is that renormalisation.
+    """
+    def along(x, axis):
+        size = tf.shape(x)[axis]
+        pads = [[0, 0]] * 4
+        pads[axis] = [2, 2]
+        padded = tf.pad(x, pads)
+        ones = tf.pad(tf.ones(tf.stack([size]), tf.float32), [[2, 2]])
+        phases = []
+        for r in range(scale):
+            d = (r + 0.5) / scale - 0.5
+            acc, norm = None, None
+            for k in range(-2, 3):
+                wgt = _keys_cubic(k - d)
+                if wgt == 0.0:
+                    continue
+                window = [slice(None)] * 4
+                window[axis] = slice(2 + k, 2 + k + size)
+                term = wgt * padded[tuple(window)]
+                nterm = wgt * ones[2 + k:2 + k + size]
+                acc = term if acc is None else acc + term
+                norm = nterm if norm is None else norm + nterm
+            shape = [1, 1, 1, 1]
+            shape[axis] = -1
+            phases.append(acc / tf.reshape(norm, shape))
+        stacked = tf.stack(phases, axis=axis + 1)          # [..., size, scale, ...]
+        # static sizes stay Python ints (a converter then knows e.g. the channel count the convolutions need)
+        dims = [d if d is not None else tf.shape(x)[i] for i, d in enumerate(x.shape.as_list())]
+        dims[axis] = dims[axis] * scale
+        return tf.reshape(stacked, tf.stack(dims))
+
+    if scale == 1:
+        return images
+    return along(along(images, 1), 2)
 
 
 def bicubic_degrade(images: tf.Tensor, scale: int, quantize_low_res: bool = True) -> tf.Tensor:

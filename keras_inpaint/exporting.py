@@ -64,7 +64,7 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     archive = keras.export.ExportArchive()
     signatures = task.serving_signatures()
     for name, (fn, input_signature) in signatures.items():
-        archive.add_endpoint(name, _bind(fn, network, input_signature), input_signature=input_signature)
+        archive.add_endpoint(name, bind_signature(fn, network, input_signature), input_signature=input_signature)
     # `.variables` / `.trainable_variables` / `.non_trainable_variables` of the loaded SavedModel list the
     # network's weights (for counting, inspecting, fine-tuning). They hold the very tf.Variables the signatures
     # capture, so each weight is stored once: `archive.track(network)` (or a collection of the Keras variable
@@ -170,6 +170,30 @@ def card_task(card: dict, overrides: dict | None = None):
     return spec.task(**{**options, **(overrides or {})})
 
 
+def card_summary(card: dict) -> str:
+    """One line saying what an export does, what it was trained on and its test score, from its model card:
+    "<task>; trained on <dataset>, <steps> steps; test <first metric of the task's report> <value> (<baseline
+    name> <value>)". The score is the task's first reported metric (`Task.report`) and its `baseline_` twin;
+    a card without metrics says "not scored"."""
+    parts = [card.get("task") or card.get("id", "?")]
+    steps = card.get("total_steps", card.get("steps"))
+    parts.append(f"trained on {card.get('dataset', '?')}" + (f", {int(steps):,} steps" if steps else ""))
+    scores = card.get("metrics") or {}
+    try:
+        task = card_task(card)
+        key, label = next(((k, l) for k, l in task.report if k in scores), (None, None))
+    except (ValueError, KeyError, TypeError):
+        key = None
+    if key is None:
+        parts.append("not scored")
+    else:
+        score = f"test {label} {scores[key]:.4g}"
+        if f"baseline_{key}" in scores:
+            score += f" ({task.baseline_name}: {scores[f'baseline_{key}']:.4g})"
+        parts.append(score)
+    return "; ".join(parts)
+
+
 def load_model_card(path: str) -> dict:
     """The `assets/model_card.json` of the export at `path`.
 
@@ -186,46 +210,77 @@ def load_model_card(path: str) -> dict:
         return json.load(f)
 
 
-def _bind(fn, network, input_signature=None):
+def bind_signature(fn, network, input_signature=None):
+    """`fn(network, *inputs)` (a task's serving function) as a function of the named inputs alone (`images`,
+    plus `mask` or `noise_level`), each checked at run time against `input_signature` (`_checked`): what
+    `export_network` traces into the SavedModel and `keras_inpaint.portable` converts.
+
+    The function is named after its inputs (`signature_name`, e.g. `images_uint8_N_any_any_3`), so that
+    TensorFlow's own dtype error, raised before the graph runs (a float32 tensor passed to uint8 `images`),
+    names them too: "cannot compute __inference_signature_wrapper_images_uint8_N_any_any_3_<n> as input
+    #0(zero-based) was expected to be a uint8 tensor but is a float tensor".
+
+    Raises:
+      TypeError: `fn` takes other arguments.
+    """
     # ExportArchive names signature inputs after the Python arguments; keep `images` / `mask`.
     names = fn.__code__.co_varnames[1:fn.__code__.co_argcount] if hasattr(fn, "__code__") else None
     specs = list(input_signature or [])
     if names == ("network", "images"):
-        return lambda images: fn(network, *_checked([images], specs))
-    if names == ("network", "images", "mask"):
-        return lambda images, mask: fn(network, *_checked([images, mask], specs))
-    if names == ("network", "images", "noise_level"):     # non-blind denoisers (ffdnet): sigma per image
-        return lambda images, noise_level: fn(network, *_checked([images, noise_level], specs))
-    raise TypeError(f"serving function {fn} must take (network, images[, mask | noise_level])")
+        bound = lambda images: fn(network, *_checked([images], specs))  # noqa: E731
+    elif names == ("network", "images", "mask"):
+        bound = lambda images, mask: fn(network, *_checked([images, mask], specs))  # noqa: E731
+    elif names == ("network", "images", "noise_level"):     # non-blind denoisers (ffdnet): sigma per image
+        bound = lambda images, noise_level: fn(network, *_checked([images, noise_level], specs))  # noqa: E731
+    else:
+        raise TypeError(f"serving function {fn} must take (network, images[, mask | noise_level])")
+    if specs:
+        bound.__name__ = signature_name(specs)
+    return bound
+
+
+def _shown(spec: tf.TensorSpec) -> list[str]:
+    """A signature input's dimensions as words: the batch "N", a free size "any", a fixed size its number."""
+    return ["N" if i == 0 and d is None else ("any" if d is None else str(d))
+            for i, d in enumerate(spec.shape.as_list())]
+
+
+def signature_name(specs) -> str:
+    """A function name listing the signature's inputs: e.g. `images_uint8_N_any_any_3__mask_float32_N_any_any_1`
+    for uint8 `images` [N, any, any, 3] and float32 `mask` [N, any, any, 1]."""
+    return "__".join("_".join([s.name, s.dtype.name, *_shown(s)]) for s in specs)
 
 
 def _checked(inputs: list, specs: list) -> list:
     """`inputs`, each first checked at run time against its signature's shape (rank and every fixed dimension),
-    so that an RGBA, grayscale or wrong-size tensor fails with one line naming the input, what the signature
-    expects and the shape it got (`InvalidArgumentError`), not deep inside a convolution. (The dtype is checked
-    by TensorFlow itself: "expected to be a uint8 tensor but is a float tensor".)"""
+    so that an RGBA, grayscale or wrong-size tensor fails before any convolution (`InvalidArgumentError`) with
+    one message naming the input, what the signature expects and what it got, e.g. "images: expected uint8
+    [N, any, any, 3] (RGB: convert RGBA / grayscale images to 3 channels first), got uint8 [1, 8, 8, 4]".
+    (A wrong dtype is refused by TensorFlow before the graph runs; see `bind_signature`.)
+
+    The shape is padded with zeros to rank + 1 and compared entry by entry (each fixed dimension, and the
+    zero after the last one: no extra dimension); `tf.rank` would not do, as TensorFlow folds it to the
+    signature's own rank when the function is optimised."""
     out = []
     for x, spec in zip(inputs, specs + [None] * (len(inputs) - len(specs))):
         if spec is not None and spec.shape.rank is not None:
             want = spec.shape.as_list()
             shape = tf.shape(x)
-            fixed = [(i, d) for i, d in enumerate(want) if d is not None]
-
-            def dims_ok(shape=shape, fixed=fixed):
-                return tf.reduce_all(tf.stack([tf.equal(shape[i], d) for i, d in fixed] or [tf.constant(True)]))
-            ok = tf.cond(tf.equal(tf.size(shape), len(want)), dims_ok, lambda: tf.constant(False))
-            shown = "[" + ", ".join("N" if i == 0 and d is None else ("any" if d is None else str(d))
-                                    for i, d in enumerate(want)) + "]"
+            padded = tf.concat([shape, tf.zeros([len(want) + 1], tf.int32)], axis=0)
+            fixed = [(i, d) for i, d in enumerate(want) if d is not None] + [(len(want), 0)]
+            ok = tf.reduce_all(tf.stack([tf.equal(padded[i], d) for i, d in fixed]))
             hint = " (RGB: convert RGBA / grayscale images to 3 channels first)" if want[-1] == 3 else ""
-            with tf.control_dependencies([tf.debugging.Assert(
-                    ok, [f"{spec.name}: expected {spec.dtype.name} {shown}{hint}; got shape", shape], summarize=8)]):
+            got = tf.strings.reduce_join(tf.strings.as_string(shape), separator=", ")
+            message = tf.strings.join([f"{spec.name}: expected {spec.dtype.name} [{', '.join(_shown(spec))}]{hint},"
+                                       f" got {spec.dtype.name} [", got, "]"])
+            with tf.control_dependencies([tf.debugging.Assert(ok, [message])]):
                 x = tf.identity(x)
         out.append(x)
     return out
 
 
 def _output_specs(fn, network, input_signature) -> dict:
-    concrete = tf.function(_bind(fn, network, input_signature)).get_concrete_function(*input_signature)
+    concrete = tf.function(bind_signature(fn, network, input_signature)).get_concrete_function(*input_signature)
     return {k: f"{v.dtype.name}{v.shape.as_list()}" for k, v in concrete.structured_outputs.items()}
 
 
@@ -243,14 +298,26 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     """
     if isinstance(run, str):
         run = checkpoints.load_run(run)
+    spec, task = run.spec, run.task
+    model = model or run.model or checkpoints.load_trained_model(run.config, spec)
+    network = checkpoints.inference_network(model)
+    card = run_card(run, model, scores)
+    root = os.path.join(export_dir, spec.id)
+    path = os.path.join(root, str(version or next_version(root)))
+    path = export_network(spec, network, path, card, task=task)
+    print(f"Exported {spec.id} to {path}")
+    return path
+
+
+def run_card(run: Run, model: keras.Model, scores: dict | None = None) -> dict:
+    """The model card of trained `run` (its trainer or network `model`; `scores`: test metrics, default the run
+    directory's metrics.json if present), as `export_run` writes it (`export_network` adds the signatures) and
+    the ONNX / LiteRT files carry it (`keras_inpaint.portable`)."""
     config, spec, task = run.config, run.spec, run.task
-    model = model or run.model or checkpoints.load_trained_model(config, spec)
     network = checkpoints.inference_network(model)
     if scores is None:
         metrics_path = os.path.join(config.output_dir, "metrics.json")
         scores = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
-    root = os.path.join(export_dir, spec.id)
-    path = os.path.join(root, str(version or next_version(root)))
     card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.dataset,
             "steps": checkpoints.trained_steps(model), "schedule_steps": config.steps, "paper_steps": spec.steps,
             "learning_rate": config.learning_rate, "seed": config.seed,
@@ -266,6 +333,4 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
         before = int(source.get("total_steps", source.get("steps")) or 0)   # the source may be fine-tuned too
         card["init_from"] = {"path": config.init_from, "id": source.get("id"), "steps": before}
         card["total_steps"] = before + card["steps"]
-    path = export_network(spec, network, path, card, task=task)
-    print(f"Exported {spec.id} to {path}")
-    return path
+    return card

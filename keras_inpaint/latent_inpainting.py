@@ -237,7 +237,9 @@ def paste_uint8(images: tf.Tensor, prediction: tf.Tensor, mask: tf.Tensor) -> tf
     """SPEC §2 paste-back at the uint8 level: the input's pixels where mask == 0 (bit-exact), the prediction
     (float in [-1, 1], converted by `to_uint8`) where mask == 1."""
     hole = tf.broadcast_to(tf.cast(mask, tf.float32) > 0.5, tf.shape(images))
-    return tf.where(hole, to_uint8(prediction, VALUE_RANGE), tf.cast(images, tf.uint8))
+    # selected as int32 (the same values): LiteRT has no uint8 select (`keras_inpaint.portable`)
+    picked = tf.where(hole, tf.cast(to_uint8(prediction, VALUE_RANGE), tf.int32), tf.cast(images, tf.int32))
+    return tf.cast(picked, tf.uint8)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import dataclasses
 import glob
 import os
 import sys
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -46,6 +47,7 @@ from keras_inpaint import corruptions, exporting, registry, tasks
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 GENERATED_MASKS = ("centre", "free_form:thin", "free_form:medium", "free_form:thick", "brush")
+DEFAULT_TILE, DEFAULT_OVERLAP = 256, 32   # predict.py's and app.py's --tile / --overlap defaults
 
 
 class PredictError(ValueError):
@@ -177,6 +179,23 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
     return mask
 
 
+def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def comparison_input(image: np.ndarray, mask: np.ndarray | None, size: tuple[int, int] | None = None
+                     ) -> np.ndarray:
+    """The "before" picture of a result: uint8 RGB `image` `[H, W, 3]` with the hole (float32 `mask` `[H, W]`,
+    1.0 = hole; None: no hole) painted white, resized with nearest neighbours to `size` (H', W') when given
+    (a super-resolved output's size), so that it lies pixel for pixel beside the output. predict.py's
+    `--save_masked` / `--side_by_side` and app.py's before / after view."""
+    shown = image if mask is None else np.where(mask[..., None] > 0, 255, image).astype(np.uint8)
+    if size is not None and tuple(size) != shown.shape[:2]:
+        shown = np.asarray(Image.fromarray(shown).resize((size[1], size[0]), Image.NEAREST))
+    return shown
+
+
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """uint8 `[H, W, C]` -> uint8 `[size[0], size[1], C]`, bicubic with antialiasing (tf.image.resize)."""
     if image.shape[:2] == tuple(size):
@@ -197,7 +216,7 @@ class Predictor:
       FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown model id in the card.
     """
 
-    def __init__(self, path: str, tile: int = 256, overlap: int = 32):
+    def __init__(self, path: str, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP):
         self.card = exporting.load_model_card(path)
         self._loaded = tf.saved_model.load(path)
         self._serve = self._loaded.signatures["serving_default"]
@@ -254,12 +273,13 @@ class Predictor:
 
         return float(estimate_sigma(image.astype(np.float64) / 255.0, channel_axis=-1, average_sigmas=True) * 255.0)
 
-    def predict(self, image: np.ndarray, mask: np.ndarray | None = None, noise_level: float | None = None
-                ) -> np.ndarray:
+    def predict(self, image: np.ndarray, mask: np.ndarray | None = None, noise_level: float | None = None,
+                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Restores one photo: uint8 RGB `[H, W, 3]` (+ float32 `[H, W]` mask, 1.0 = hole) -> uint8 `[H', W', 3]`
         (H' = H, or scale x H for super-resolution). Inpainted photos keep every known pixel bit-exactly.
         Denoisers (kind 'denoise') use `noise_level` (sigma, 0-255 scale), else `estimate_noise_level(image)`;
-        other models ignore it.
+        other models ignore it. `progress(done, total)`, if given, is called before the first and after each
+        model call (tiles, crops; total 1 for a photo that runs in one piece); it does not change the output.
 
         Raises:
           PredictError: an inpainter without a mask; a negative noise level.
@@ -271,7 +291,7 @@ class Predictor:
             if not np.isfinite(noise_level) or noise_level < 0:
                 raise PredictError(f"--noise_level must be a sigma >= 0 on the 0-255 scale, got {noise_level}")
             grey = bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
-            out = self._tiled(image, mask, float(noise_level))
+            out = self._tiled(image, mask, float(noise_level), progress)
             if grey:   # the grayscale rule (module docstring)
                 out = np.repeat(np.round(out.astype(np.float64).mean(axis=-1, keepdims=True)).astype(np.uint8), 3, -1)
             return np.where(mask[..., None] > 0, out, image) if mask is not None else out
@@ -280,14 +300,16 @@ class Predictor:
                                f"{'|'.join(GENERATED_MASKS[1:])})")
         x = self._channels_in(image)
         if info.size is None:
-            out = self._tiled(x, mask)
+            out = self._tiled(x, mask, progress=progress)
         elif info.kind == "inpaint":
-            out = self._crops(x, mask)
+            out = self._crops(x, mask, progress)
         else:
+            _report(progress, 0, 1)
             small = self._run(_resize(x, info.size),
                               None if mask is None else (_resize((mask[..., None] * 255).astype(np.uint8),
                                                                  info.size)[..., 0] >= 128).astype(np.float32))
             out = _resize(small, x.shape[:2])
+            _report(progress, 1, 1)
         if out.shape[-1] == 1:
             out = np.repeat(out, 3, axis=-1)
         if mask is not None:
@@ -295,27 +317,37 @@ class Predictor:
                 out = np.where(mask[..., None] > 0, out, image)   # known pixels bit-identical
         return out
 
-    def _tiled(self, x: np.ndarray, mask: np.ndarray | None, noise_level: float | None = None) -> np.ndarray:
+    def _tiled(self, x: np.ndarray, mask: np.ndarray | None, noise_level: float | None = None,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Fully convolutional models: whole photo, or overlapping tiles keeping each tile's core."""
         h, w = x.shape[:2]
         s, t, o = self.info.scale, self.tile, self.overlap
         if h <= t and w <= t:
-            return self._run(x, mask, noise_level)
+            _report(progress, 0, 1)
+            out = self._run(x, mask, noise_level)
+            _report(progress, 1, 1)
+            return out
         out = np.zeros((h * s, w * s, x.shape[2]), np.uint8)
+        total, done = len(range(0, h, t)) * len(range(0, w, t)), 0
+        _report(progress, 0, total)
         for y0 in range(0, h, t):
             for x0 in range(0, w, t):
                 y1, x1 = min(y0 + t, h), min(x0 + t, w)
+                done += 1
                 if mask is not None and not mask[y0:y1, x0:x1].any():
                     out[y0:y1, x0:x1] = x[y0:y1, x0:x1]           # no hole here: nothing to inpaint
+                    _report(progress, done, total)
                     continue
                 wy0, wx0, wy1, wx1 = max(y0 - o, 0), max(x0 - o, 0), min(y1 + o, h), min(x1 + o, w)
                 piece = self._run(x[wy0:wy1, wx0:wx1], None if mask is None else mask[wy0:wy1, wx0:wx1],
                                   noise_level)
                 out[y0 * s:y1 * s, x0 * s:x1 * s] = piece[(y0 - wy0) * s:(y1 - wy0) * s,
                                                           (x0 - wx0) * s:(x1 - wx0) * s]
+                _report(progress, done, total)
         return out
 
-    def _crops(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _crops(self, x: np.ndarray, mask: np.ndarray, progress: Callable[[int, int], None] | None = None
+               ) -> np.ndarray:
         """Fixed-size inpainters: the crop strategy of the module docstring."""
         h, w = x.shape[:2]
         model_side = self.info.size[0]
@@ -329,10 +361,14 @@ class Predictor:
         pad = side
         out = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
         unknown = np.pad(mask, pad, mode="reflect")              # reflected holes are unknown to the model too
+        total, done = len(range(by0, by1, window)) * len(range(bx0, bx1, window)), 0
+        _report(progress, 0, total)
         for wy in range(by0, by1, window):
             for wx in range(bx0, bx1, window):
                 wy1, wx1 = min(wy + window, by1), min(wx + window, bx1)
+                done += 1
                 if not mask[wy:wy1, wx:wx1].any():
+                    _report(progress, done, total)
                     continue
                 cy, cx = pad + wy - quarter, pad + wx - quarter  # crop [cy, cy + side): window in its centre half
                 crop = out[cy:cy + side, cx:cx + side]
@@ -348,4 +384,5 @@ class Predictor:
                     mask[wy:wy1, wx:wx1] > 0
                 out[cy:cy + side, cx:cx + side] = np.where(region, filled, crop)
                 unknown[cy:cy + side, cx:cx + side][region[..., 0]] = 0.0   # filled pixels are context now
+                _report(progress, done, total)
         return out[pad:pad + h, pad:pad + w]

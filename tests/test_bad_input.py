@@ -2,6 +2,7 @@
 was expected and what was found, no Python traceback, and batch jobs go on with the other files. Every file
 is written by the test itself."""
 import os
+import re
 import subprocess
 import sys
 
@@ -196,19 +197,31 @@ def test_evaluate_and_export_cli_bad_inputs_are_one_line(files, tmp_path, tfds_d
 
 # --- the SavedModel signatures --------------------------------------------------------------------------------
 def test_signatures_refuse_float_and_wrong_channel_tensors_with_one_clear_line(tmp_path):
-    """An RGBA, grayscale or float tensor passed to a uint8 RGB signature: the error names the input, what the
-    signature expects and the shape it got (not "input depth must be evenly divisible by filter depth")."""
-    spec = registry.get("sr_autoencoder")
+    """An RGBA, grayscale or float tensor passed to a uint8 RGB signature fails before any convolution, with a
+    message naming the input, the dtype and shape the signature expects and what it got (not "input depth
+    must be evenly divisible by filter depth: 4 vs 3"); so do a mask with 3 channels and an unbatched image."""
+    spec = registry.get("free_form_inpaint")
     path = str(tmp_path / "1")
     exporting.export_network(spec, spec.build_network(), path, {"id": spec.id}, task=spec.task())
     serve = tf.saved_model.load(path).signatures["serving_default"]
-    assert serve(images=tf.zeros([1, 8, 8, 3], tf.uint8))["images"].shape == (1, 24, 24, 3)
-    for channels in (4, 1):
+    mask = tf.zeros([1, 8, 8, 1])
+    assert serve(images=tf.zeros([1, 8, 8, 3], tf.uint8), mask=mask)["images"].shape == (1, 8, 8, 3)
+    rgb = "images: expected uint8 [N, any, any, 3] (RGB: convert RGBA / grayscale images to 3 channels first)"
+    for images, mask_in, message in (
+            (tf.zeros([1, 8, 8, 4], tf.uint8), mask, f"{rgb}, got uint8 [1, 8, 8, 4]"),      # RGBA
+            (tf.zeros([1, 8, 8, 1], tf.uint8), mask, f"{rgb}, got uint8 [1, 8, 8, 1]"),      # grayscale
+            (tf.zeros([8, 8, 3], tf.uint8), mask[0], f"{rgb}, got uint8 [8, 8, 3]"),          # no batch axis
+            (tf.zeros([1, 8, 8, 3], tf.uint8), tf.zeros([1, 8, 8, 3]),
+             "mask: expected float32 [N, any, any, 1], got float32 [1, 8, 8, 3]")):
         with pytest.raises(tf.errors.InvalidArgumentError) as e:
-            serve(images=tf.zeros([1, 8, 8, channels], tf.uint8))
+            serve(images=images, mask=mask_in)
         msg = str(e.value)
-        assert "images: expected uint8 [N, any, any, 3] (RGB: convert RGBA / grayscale images to 3 channels first);" \
-               " got shape" in msg and f"[1 8 8 {channels}]" in msg, msg[:2000]
-        assert "filter depth" not in msg
-    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a uint8 tensor but is a float tensor"):
-        serve(images=tf.zeros([1, 8, 8, 3], tf.float32))
+        assert re.search(r"^assertion failed: \[" + re.escape(message) + r"\]$", msg, re.M), msg[:2000]
+        assert "filter depth" not in msg and "Conv" not in msg
+    # a float tensor is refused by TensorFlow before the graph runs; the function's name lists the inputs
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        serve(images=tf.zeros([1, 8, 8, 3], tf.float32), mask=mask)
+    assert re.fullmatch(r"cannot compute __inference_signature_wrapper_images_uint8_N_any_any_3__mask_float32_N_any_"
+                        r"any_1_\d+ as input #0\(zero-based\) was expected to be a uint8 tensor but is a float tensor "
+                        r"\[Op:__inference_signature_wrapper_images_uint8_N_any_any_3__mask_float32_N_any_any_1_\d+\]",
+                        str(e.value)), str(e.value)

@@ -73,7 +73,10 @@ def test_any_size_inpainter_runs_at_full_size_tiled_or_not(photo, untrained_expo
     mask = box_mask(photo.shape, 30, 40, 40, 70)
     whole = prediction.Predictor(path, tile=1024).predict(photo, mask)
     tiled_predictor = prediction.Predictor(path, tile=32, overlap=32)
-    tiled = tiled_predictor.predict(photo, mask)
+    calls = []                                   # progress (app.py's bar): before the first tile, after each
+    tiled = tiled_predictor.predict(photo, mask, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 20) for i in range(21)]                 # 110x150 in 32-pixel tiles: 4 x 5
+    np.testing.assert_array_equal(tiled, tiled_predictor.predict(photo, mask))   # it changes nothing
     for out in (whole, tiled):
         assert out.shape == photo.shape
         np.testing.assert_array_equal(out[mask == 0], photo[mask == 0])

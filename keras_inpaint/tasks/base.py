@@ -36,6 +36,9 @@ class Task(abc.ABC):
         (None: the whole split and `--val_examples`; issue 15).
       training_only_options: task options that only make training pairs (e.g. refinement_ae's cache file):
         recorded in an export's model card, left out when the card's task is rebuilt (`exporting.card_task`).
+      builtin_ops: trace the serving functions with ops that the ONNX and LiteRT converters have (e.g.
+        `corruptions.bicubic_upscale(..., builtin_ops=True)`), equal to TensorFlow's own within float32
+        rounding; set on the task that `keras_inpaint.portable` converts, False for SavedModels and training.
     Instance attributes every task sets: `image_shape` (H, W, C) of the stored training images,
     `value_range` ((0, 1) or (-1, 1): the range of `make_pair` / `restore` tensors), `report` ((metric key,
     label), ... in print order) and `baseline_name`.
@@ -49,6 +52,7 @@ class Task(abc.ABC):
     multiple: int = 1
     quick_run_test_images: int | None = None
     training_only_options: tuple[str, ...] = ()
+    builtin_ops: bool = False
 
     @abc.abstractmethod
     def make_pair(self, images: tf.Tensor, seed=None):
@@ -104,22 +108,38 @@ def content_seed(images: tf.Tensor, salt: int) -> tf.Tensor:
     return tf.stack([tf.constant(salt, tf.int64), tf.reduce_sum(tf.cast(images, tf.int64))])
 
 
-def run_padded(network, images: tf.Tensor, multiple: int, training: bool = False) -> tf.Tensor:
+def run_padded(network, images: tf.Tensor, multiple: int, training: bool = False,
+               builtin_ops: bool = False) -> tf.Tensor:
     """Runs a fully convolutional `network` on images of any size by symmetric padding to a size multiple.
 
     `images` float `[N, H, W, C]` (H, W >= `multiple` - 1, or already multiples) are padded at the bottom and
     right with `tf.pad(mode='SYMMETRIC')` (mirror including the edge pixel) to the next multiple of
     `multiple` (e.g. 4 for the two poolings of `sr_autoencoder`), passed through `network`, and the output is
     cropped back to `[N, H, W, C_out]`. No padding (and static shapes kept) when H and W are multiples already.
+    `builtin_ops` (the ONNX / LiteRT exports, `Task.builtin_ops`): the same padding written as reversed slices
+    concatenated (`symmetric_pad_end`), as tf2onnx converts run-time SYMMETRIC pads to a wrong size and LiteRT
+    loses the channel count through them.
     """
     h, w = images.shape[1], images.shape[2]
     if h is not None and w is not None and h % multiple == 0 and w % multiple == 0:
         return network(images, training=training)
     shape = tf.shape(images)
     h, w = shape[1], shape[2]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
-    padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
+    # (m - h % m) % m, not (-h) % m: tf2onnx converts an integer floor-mod of a negative number with a
+    # truncating division (-10 % 4 gives -2 there)
+    pad_h, pad_w = (multiple - h % multiple) % multiple, (multiple - w % multiple) % multiple
+    if builtin_ops:
+        padded = symmetric_pad_end(images, pad_h, pad_w)
+    else:
+        padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
     return network(padded, training=training)[:, :h, :w, :]
+
+
+def symmetric_pad_end(images: tf.Tensor, pad_h, pad_w) -> tf.Tensor:
+    """`tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode='SYMMETRIC')` (pads <= H, W; ints or scalar
+    int32 tensors) from reverse, slice and concat, which every converter has; same values, static C kept."""
+    images = tf.concat([images, tf.reverse(images, [1])[:, :pad_h]], axis=1)
+    return tf.concat([images, tf.reverse(images, [2])[:, :, :pad_w]], axis=2)
 
 
 def image_and_mask_specs(image_shape) -> tuple[tf.TensorSpec, tf.TensorSpec]:

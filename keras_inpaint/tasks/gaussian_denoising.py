@@ -74,7 +74,8 @@ class GaussianDenoising(Task):
     def denoise(self, network, noisy: tf.Tensor, sigma: tf.Tensor, training: bool = False) -> tf.Tensor:
         """float32 noisy photos `[N, H, W, C]` (any H, W) with sigma/255 `[N, 1, 1, 1]` -> the network's clean
         estimate, float32 `[N, H, W, C]` (not clipped). Odd sizes are padded symmetrically (`run_padded`)."""
-        return run_padded(network, self.network_input(noisy, sigma), self.multiple, training=training)
+        return run_padded(network, self.network_input(noisy, sigma), self.multiple, training=training,
+                          builtin_ops=self.builtin_ops)
 
     def make_pair(self, images: tf.Tensor, seed=None):
         """uint8 patches `[N, P, P, C]` -> (network input `[N, P, P, 2C]`, clean target `[N, P, P, C]` in

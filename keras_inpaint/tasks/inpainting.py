@@ -255,7 +255,7 @@ class MaskedInpainting(CentreHoleInpainting):
         x = to_model_range(images, self.value_range)
         inputs = self.network_input(x, mask)
         if self.any_size:
-            out = run_padded(network, inputs, self.multiple, training=training)
+            out = run_padded(network, inputs, self.multiple, training=training, builtin_ops=self.builtin_ops)
         else:
             out = network(inputs, training=training)
         restored = corruptions.paste_back(x, out, mask)

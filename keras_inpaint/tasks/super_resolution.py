@@ -67,14 +67,14 @@ class SuperResolution(Task):
         (clipped to [0, 1]) and `target` (the modcropped HR image), all `[N, H', W', C]`.
         """
         lr_up, x = self.make_pair(images)
-        out = run_padded(network, lr_up, self.multiple, training=training)
+        out = run_padded(network, lr_up, self.multiple, training=training, builtin_ops=self.builtin_ops)
         return {"input": lr_up, "prediction": out, "restored": tf.clip_by_value(out, 0.0, 1.0), "target": x}
 
     def upscale(self, network, low_res: tf.Tensor) -> dict[str, tf.Tensor]:
         """float LR `[N, h, w, C]` in [0, 1] -> {`bicubic`, `restored`}, float32 `[N, scale*h, scale*w, C]`
         in [0, 1]."""
-        bicubic = corruptions.bicubic_upscale(low_res, self.scale)
-        out = run_padded(network, bicubic, self.multiple)
+        bicubic = corruptions.bicubic_upscale(low_res, self.scale, builtin_ops=self.builtin_ops)
+        out = run_padded(network, bicubic, self.multiple, builtin_ops=self.builtin_ops)
         return {"bicubic": bicubic, "restored": tf.clip_by_value(out, 0.0, 1.0)}
 
     def serve(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
