@@ -23,7 +23,7 @@ LAYERS = [
     ("latent search", {"latent_inpainting"}),      # the z-search algorithm the latent tasks wrap
     ("tasks", {"tasks"}),
     ("registry", {"registry"}),
-    ("training, evaluation, export", {"training", "evaluation", "exporting", "prediction"}),
+    ("training, evaluation, export", {"training", "evaluation", "exporting", "prediction", "portable"}),
     ("entry points", {"cli"}),
 ]
 
