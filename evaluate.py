@@ -3,6 +3,9 @@
   python evaluate.py --saved_model=saved_models/context_encoder/1 --dataset=cifar10
   python evaluate.py --saved_model=saved_models/sr_autoencoder/1 --dataset=folder:my_photos --split=all \\
       --benchmarks=../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 --output=sr.json
+  python evaluate.py --saved_model=saved_models/imdn_x3/1      # B100 (its test split), then Set5 and Set14
+  python evaluate.py --saved_model=saved_models/sr_autoencoder/1 --max_examples=1 \\
+      --benchmarks=B100=../shared/data/photos/bsds500/val   # the seed 003 model on B100
   python evaluate.py --saved_model=saved_models/refinement_ae/1 --prior=saved_models/lsgan/1
 
 Only the SavedModel is needed (loaded with `tf.saved_model.load`; no checkpoint or run directory). Its model
@@ -18,7 +21,7 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint import data, evaluation, tasks  # noqa: E402
+from keras_inpaint import data, evaluation, exporting, registry, tasks  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/context_encoder/1.")
@@ -30,8 +33,10 @@ flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_for
                   "with (default: the card's): centre, random_box, LaMa's free_form:thin|medium|thick, DeepFill "
                   "v2's brush, or mixed. Masks are seeded by the pixels: every model is scored on the same holes, "
                   "and the table adds PSNR per hole-area bin.")
-flags.DEFINE_list("benchmarks", [], "Folders of whole images scored at full size after the split "
-                  "(any-size models: sr_autoencoder, ffdnet), e.g. ../shared/data/benchmarks/Set5.")
+flags.DEFINE_list("benchmarks", None, "Folders of whole images scored at full size after the split (any-size "
+                  "models: sr_autoencoder, imdn_x2/3/4, ffdnet), each PATH or NAME=PATH, e.g. "
+                  "../shared/data/benchmarks/Set5,B100=../shared/data/photos/bsds500/val. Default: the model's own "
+                  "(sr_autoencoder and imdn_x*: Set5 and Set14 where present), as train.py; empty to skip.")
 flags.DEFINE_string("prior", None, "refinement_ae only: an exported lsgan/dcgan SavedModel (e.g. "
                     "saved_models/lsgan/1). The refiner is scored as seed 004 Table 3.2 does: on the prior's z-search "
                     "completions of the centre hole, against the unrefined completions (its input).")
@@ -45,9 +50,12 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     options = {"mask": FLAGS.mask} if FLAGS.mask else None
     try:
+        benchmarks = FLAGS.benchmarks
+        if benchmarks is None:   # the model's benchmark folders where this checkout has them (as train.py)
+            benchmarks = registry.get(exporting.load_model_card(FLAGS.saved_model)["id"]).default_benchmarks()
         results = evaluation.evaluate_saved_model(
             FLAGS.saved_model, FLAGS.dataset, FLAGS.split, data_dir=FLAGS.data_dir, task_options=options,
-            benchmarks=[b for b in FLAGS.benchmarks if b], max_examples=FLAGS.max_examples, prior=FLAGS.prior,
+            benchmarks=[b for b in benchmarks if b], max_examples=FLAGS.max_examples, prior=FLAGS.prior,
             progress=sys.stdout.isatty())
     except (data.DatasetError, FileNotFoundError, ValueError) as e:
         sys.exit(f"error: {e}")

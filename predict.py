@@ -1,6 +1,7 @@
 """Run a trained model on your own photos: inpaint holes, denoise, super-resolve, at the photo's size.
 
   python predict.py --saved_model=saved_models/sr_autoencoder/1 --input=photo.png --output_dir=out
+  python predict.py --saved_model=saved_models/imdn_x3/1 --input=photo.png --output_dir=out   # x3, LR-space IMDN
   python predict.py --saved_model=saved_models/free_form_inpaint/3 --input=faces/ --mask=free_form:medium \\
       --output_dir=out --side_by_side
   python predict.py --saved_model=saved_models/dcgan_inpaint/1 --input='shots/*.jpg' --mask=mask.png --output_dir=out
@@ -8,7 +9,8 @@
 Only the SavedModel is needed (`tf.saved_model.load`); its signature and model card say what the model takes.
 Fully convolutional models run at full size (large photos in overlapping tiles), fixed-size inpainters fill the
 hole through crops around it, fixed-size restorers resize the photo (see keras_inpaint/prediction.py). Every
-output is `<output_dir>/<name>.png`; known pixels of an inpainted photo are unchanged. A file that cannot be
+output is `<output_dir>/<name>.png`; known pixels of an inpainted photo are unchanged; a super-resolved RGBA photo
+keeps its alpha (up-sampled bicubically), a grayscale one comes back grey. A file that cannot be
 used gets one error line and the others are still written; the exit status is 1 if any file failed.
 """
 import os
@@ -39,7 +41,8 @@ flags.DEFINE_integer("seed", 0, "Seed of generated masks (file i gets seed (seed
 flags.DEFINE_bool("overwrite", False, "Replace existing outputs (default: a file whose output exists fails).")
 flags.DEFINE_bool("save_masked", False, "Also write <name>_masked.png: the input with the hole painted white.")
 flags.DEFINE_bool("side_by_side", False, "Also write <name>_compare.png: input (hole in white) | output.")
-flags.DEFINE_integer("tile", DEFAULT_TILE, "Fully convolutional models: tile side in input pixels for large photos.")
+flags.DEFINE_integer("tile", DEFAULT_TILE, "Fully convolutional models: tile side in input pixels for large "
+                     "photos (super-resolvers: low-resolution pixels; the output tile is scale times larger).")
 flags.DEFINE_integer("overlap", DEFAULT_OVERLAP, "Context pixels around each tile (only each tile's core is kept).")
 flags.mark_flags_as_required(["saved_model", "input", "output_dir"])
 
@@ -63,6 +66,8 @@ def main(argv):
     if info.kind == "inpaint" and FLAGS.mask is None:
         sys.exit(f"error: {info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h, "
                  "free_form:thin|medium|thick or brush)")
+    if info.kind == "super_resolution" and FLAGS.mask is not None:
+        sys.exit(f"error: {info.id} super-resolves whole photos and takes no mask (drop --mask={FLAGS.mask})")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     how = ("at full size" + (f", in {predictor.tile}-pixel tiles when larger" if info.size is None else "")
            if info.size is None else
@@ -84,14 +89,14 @@ def main(argv):
                 level = predictor.estimate_noise_level(image)
                 print(f"  {path}: estimated noise level sigma = {level:.1f} (0-255 scale; set it with "
                       "--noise_level)", flush=True)
-            out = predictor.predict(image, mask, noise_level=level)
+            out = predictor.predict(image, mask, noise_level=level, alpha=alpha)   # RGBA: super-resolvers keep alpha
             Image.fromarray(out).save(out_path)
             if FLAGS.save_masked:
                 Image.fromarray(prediction.comparison_input(image, mask)).save(
                     os.path.join(FLAGS.output_dir, stem + "_masked.png"))
             if FLAGS.side_by_side:
                 left = prediction.comparison_input(image, mask, out.shape[:2])
-                Image.fromarray(np.concatenate([left, out], axis=1)).save(
+                Image.fromarray(np.concatenate([left, out[..., :3]], axis=1)).save(
                     os.path.join(FLAGS.output_dir, stem + "_compare.png"))
             if bar is None:
                 print(f"  {path} -> {out_path} ({out.shape[1]}x{out.shape[0]})", flush=True)

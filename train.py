@@ -53,14 +53,16 @@ flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16", "mixed_float1
 flags.DEFINE_bool("deterministic", False, "Deterministic ops (tf.config.experimental.enable_op_determinism) with "
                   "--seed: two runs of the same command give identical weights (slower).")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA (measured slower on CPU; see benchmarks/).")
-flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split "
-                  "(sr_autoencoder default: ../shared/data/benchmarks/Set5,../shared/data/benchmarks/Set14 where "
-                  "present); empty to skip.")
+flags.DEFINE_list("benchmarks", None, "Folders of full-size HR images scored whole after the test split, each "
+                  "PATH or NAME=PATH (sr_autoencoder and imdn_x* default: ../shared/data/benchmarks/Set5,"
+                  "../shared/data/benchmarks/Set14 where present; e.g. B100=../shared/data/photos/bsds500/val); "
+                  "empty to skip.")
 flags.DEFINE_bool("evaluate_only", False, "Do not train: load the run's checkpoint, evaluate on the test split, "
                   "write metrics.json and print the table.")
 flags.DEFINE_string("init_from", None, "Fine-tune: start a new run from the weights of this SavedModel of the same "
                     "model (e.g. saved_models/free_form_inpaint/3; a GAN's discriminator and the optimisers start "
-                    "fresh). A resumed run continues from its own checkpoint.")
+                    "fresh), or of another scale of IMDN (imdn_x2 from imdn_x3: all but the upsampler). A resumed "
+                    "run continues from its own checkpoint.")
 flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
                     "(<export_dir>/<model>/<version>/); empty to skip the export.")
 

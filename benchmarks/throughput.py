@@ -8,6 +8,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=all --parity --precision=float32,mixed_bfloat16   # fidelity parity
   python benchmarks/throughput.py --models=lsgan --onednn --steps=20   # where a step's time goes, per precision
   python benchmarks/throughput.py --photo=saved_models/ffdnet/1 --photo_size=4000x3000   # one big photo, as predict.py
+  python benchmarks/throughput.py --sr_inference --models=imdn_x3,sr_autoencoder    # SR output megapixels/s
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -210,11 +211,24 @@ def main():
                         "fresh process: seconds, output megapixels/s and peak RSS")
     p.add_argument("--photo_size", default="4000x3000", help="--photo: WIDTHxHEIGHT of the input photo")
     p.add_argument("--tile", type=int, default=None, help="--photo: Predictor tile side (default: predict.py's)")
+    p.add_argument("--sr_inference", action="store_true",
+                   help="instead of throughput: the super-resolvers' serving_default body (uint8 LR photo in, uint8 "
+                        "HR photo and bicubic out: what predict.py runs per tile) on the same low-resolution photo "
+                        "of --sr_size under each --precision, each in a fresh process: output megapixels/s, the "
+                        "ratio to float32 and peak RSS. Freshly initialised networks (speed does not depend on the "
+                        "weights), so no export is needed")
+    p.add_argument("--sr_size", default="480x320", help="--sr_inference: WIDTHxHEIGHT of the LR input photo "
+                   "(default: a BSDS500-sized photo; x3 gives a 1440x960 output)")
+    p.add_argument("--sr_repeats", type=int, default=3, help="--sr_inference: timed calls after one warm-up call")
     p.add_argument("--one", help=argparse.SUPPRESS)          # internal: run one configuration in this process
     args = p.parse_args()
 
     if args.photo:
         return photo_benchmark(args.photo, args.photo_size, args.tile)
+    if args.one and args.sr_inference:
+        model_id, _, policy = args.one.split(":")
+        print("RESULT " + json.dumps(sr_inference_one(model_id, policy, args.sr_size, args.sr_repeats)))
+        return
 
     if args.one and args.onednn:
         model_id, _, policy = args.one.split(":")
@@ -231,6 +245,11 @@ def main():
     from keras_inpaint import precision, registry
 
     models = sorted(registry.REGISTRY) if args.models == "all" else args.models.split(",")
+    if args.sr_inference:
+        if args.models == "all":
+            models = [m for m in models if registry.get(m).task().family == "super_resolution"]
+        return sr_inference(models, [precision.check(p) for p in args.precision.split(",")], args.sr_size,
+                            args.sr_repeats)
     if args.quick_runs:
         return quick_runs(models, args.data_dir, args.dataset)
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
@@ -313,6 +332,69 @@ def photo_benchmark(saved_model: str, size: str, tile: int | None) -> None:
     print(f"{predictor.info.id} on one {w}x{h} photo ({'sigma 25, ' if level else ''}tile {predictor.tile}, overlap "
           f"{predictor.overlap}): {seconds:.1f} s, {out.shape[0] * out.shape[1] / 1e6 / seconds:.2f} output "
           f"megapixels/s, peak RSS {peak:.2f} GiB")
+
+
+def sr_inference_one(model_id: str, policy: str, size: str, repeats: int) -> dict:
+    """Child of `--sr_inference`: times `task.serve` (the export's serving_default body: uint8 LR in, uint8 HR and
+    bicubic out) of a freshly initialised `model_id` network built under `policy`, on one LR photo of `size`
+    ('WxH': Set14's lenna resized, bicubic) after one warm-up call."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from PIL import Image
+
+    sys.path.insert(0, ROOT)
+    from keras_inpaint import precision, registry
+
+    spec = registry.get(model_id)
+    task = spec.task()
+    if task.family != "super_resolution":
+        raise SystemExit(f"--sr_inference times super-resolvers; {model_id} is a {task.family} model")
+    keras.config.set_dtype_policy(precision.check(policy))
+    network = spec.build_network()
+    w, h = (int(v) for v in size.lower().split("x"))
+    set14 = os.path.join(ROOT, "..", "shared", "data", "benchmarks", "Set14", "lenna.png")
+    photo = np.asarray(Image.open(set14).convert("RGB").resize((w, h), Image.BICUBIC))[None]
+    serve = tf.function(lambda x: task.serve(network, x))
+    x = tf.constant(photo)
+    out = serve(x)["images"]                                  # warm-up: tracing and oneDNN kernel selection
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = serve(x)["images"]
+    seconds = (time.perf_counter() - start) / repeats
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB -> MiB
+    return {"model": model_id, "precision": policy, "input": f"{w}x{h}",
+            "output": f"{int(out.shape[2])}x{int(out.shape[1])}", "seconds": round(seconds, 3),
+            "output_megapixels_per_s": round(int(out.shape[1]) * int(out.shape[2]) / 1e6 / seconds, 3),
+            "peak_rss_mib": round(peak), "parameters": int(network.count_params())}
+
+
+def sr_inference(models, policies, size: str, repeats: int) -> None:
+    """`--sr_inference`: one fresh process per (model, policy) running `sr_inference_one`; prints the table."""
+    from keras_inpaint import precision
+
+    print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; one {size} LR photo, "
+          f"serving_default body, mean of {repeats} calls after a warm-up, freshly initialised networks")
+    rows = []
+    for m, policy in [(m, p) for m in models for p in policies]:
+        cmd = [sys.executable, __file__, "--sr_inference", f"--one={m}:0:{policy}", f"--sr_size={size}",
+               f"--sr_repeats={repeats}"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        line = [l for l in r.stdout.splitlines() if l.startswith("RESULT ")]
+        if not line:
+            print(f"{m} {policy}: failed\n{(r.stdout + r.stderr)[-1500:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(line[0][7:]))
+    base = {r["model"]: r["output_megapixels_per_s"] for r in rows if r["precision"] == "float32"}
+    header = (f"{'model':<16} {'parameters':>10} {'precision':>14} {'output':>10} {'s / photo':>10} "
+              f"{'output MP/s':>12} {'vs f32':>7} {'peak RSS MiB':>13}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        b = base.get(r["model"])
+        ratio = f"{r['output_megapixels_per_s'] / b:.2f}x" if b else "-"
+        print(f"{r['model']:<16} {r['parameters']:>10,} {r['precision']:>14} {r['output']:>10} {r['seconds']:>10.2f} "
+              f"{r['output_megapixels_per_s']:>12.3f} {ratio:>7} {r['peak_rss_mib']:>13}", flush=True)
 
 
 def _train_run(model_id: str, data_dir: str, dataset: str | None, *flags: str) -> tuple[float, dict | None, str]:

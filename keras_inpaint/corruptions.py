@@ -232,9 +232,9 @@ def _spatial_size(images: tf.Tensor):
 def bicubic_upscale(images: tf.Tensor, scale: int, builtin_ops: bool = False) -> tf.Tensor:
     """Bicubic up-sampling by the integer `scale` (`tf.image.resize(..., 'bicubic')`), clipped to [0, 1].
 
-    The second half of `bicubic_degrade`, and the "bicubic" of the `sr_autoencoder` SavedModel, which gets a
-    low-resolution photo and up-samples it inside the signature (seed 003 §5.2: LR 40x40 "se volvieron a
-    escalar a 120x120").
+    The second half of `bicubic_degrade`, the "bicubic" output of the super-resolution SavedModels, and the
+    network input of `sr_autoencoder`, whose signature gets a low-resolution photo and up-samples it in the graph
+    (seed 003 §5.2: LR 40x40 "se volvieron a escalar a 120x120").
 
     Args:
       images: float `[N, h, w, C]` in [0, 1]; scale: integer >= 1.
@@ -310,16 +310,42 @@ def _bicubic_upscale_builtin(images: tf.Tensor, scale: int) -> tf.Tensor:
     return along(along(images, 1), 2)
 
 
-def bicubic_degrade(images: tf.Tensor, scale: int, quantize_low_res: bool = True) -> tf.Tensor:
-    """Seed 003's low-resolution input: bicubic down by `scale`, then bicubic back up to the original size.
+def bicubic_downscale(images: tf.Tensor, scale: int, quantize: bool = True) -> tf.Tensor:
+    """The low-resolution image of every super-resolution model here: bicubic down-sampling by `scale`.
 
-    Down-sampling is bicubic with anti-aliasing (`tf.image.resize(..., 'bicubic', antialias=True)`, the
-    kernel widened by `scale`, as MATLAB `imresize`) to `(H // scale, W // scale)`; the low-resolution image is
-    clipped to [0, 1] and, by default, rounded to the 256 uint8 levels as a stored low-resolution photo would
-    be, so that training inputs match what the exported model receives (uint8 LR images up-sampled in the
-    graph by `bicubic_upscale`); it is then up-sampled with `bicubic_upscale` and clipped to [0, 1]. Seed
-    003 §5.2: 120x120 crops "se escalaron ... a 40x40 ... posteriormente se volvieron a escalar a 120x120";
-    §4: "el núcleo bicúbico". Deterministic (no randomness).
+    Bicubic with anti-aliasing (`tf.image.resize(..., 'bicubic', antialias=True)`, the kernel widened by `scale`,
+    as MATLAB `imresize`, the SR literature's degradation) to `(H // scale, W // scale)`, clipped to [0, 1] and,
+    by default, rounded to the 256 uint8 levels as a stored low-resolution photo would be, so that training
+    inputs match what an exported model receives (uint8 LR images). It is the LR input of the LR-space
+    super-resolvers (`tasks.PhotoSuperResolution`, IMDN) and the first half of `bicubic_degrade` (seed 003),
+    in training, in evaluation (SPEC §3) and nowhere else. Deterministic (no randomness).
+
+    Args:
+      images: float `[N, H, W, C]` in [0, 1]. H and W should be multiples of `scale` (the SR tasks crop HR
+        images to multiples first, "modcrop"); else the whole image is resized to `H // scale` x `W // scale`,
+        a factor slightly above `scale`.
+      scale: integer >= 1.
+      quantize: round the result to uint8 levels (default True).
+    Returns:
+      float32 `[N, H // scale, W // scale, C]` in [0, 1].
+    Raises:
+      ValueError: `scale` not a positive integer.
+    """
+    _check_scale(scale)
+    h, w = _spatial_size(images)
+    low = tf.image.resize(tf.cast(images, tf.float32), (h // scale, w // scale), method="bicubic", antialias=True)
+    low = tf.clip_by_value(low, 0.0, 1.0)
+    if quantize:
+        low = tf.round(low * 255.0) / 255.0
+    return low
+
+
+def bicubic_degrade(images: tf.Tensor, scale: int, quantize_low_res: bool = True) -> tf.Tensor:
+    """Seed 003's low-resolution input: bicubic down by `scale` (`bicubic_downscale`: antialiased, clipped, by
+    default rounded to uint8 levels), then bicubic back up to the original size (`bicubic_upscale`, clipped to
+    [0, 1]). Seed 003 §5.2: 120x120 crops "se escalaron ... a 40x40 ... posteriormente se volvieron a escalar a
+    120x120"; §4: "el núcleo bicúbico". The up-sampled image is also the bicubic baseline of every SR table.
+    Deterministic (no randomness).
 
     Args:
       images: float `[N, H, W, C]` in [0, 1]. H and W should be multiples of `scale` (else the output is
@@ -331,13 +357,7 @@ def bicubic_degrade(images: tf.Tensor, scale: int, quantize_low_res: bool = True
     Raises:
       ValueError: `scale` not a positive integer.
     """
-    _check_scale(scale)
-    h, w = _spatial_size(images)
-    low = tf.image.resize(tf.cast(images, tf.float32), (h // scale, w // scale), method="bicubic", antialias=True)
-    low = tf.clip_by_value(low, 0.0, 1.0)
-    if quantize_low_res:
-        low = tf.round(low * 255.0) / 255.0
-    return bicubic_upscale(low, scale)
+    return bicubic_upscale(bicubic_downscale(images, scale, quantize_low_res), scale)
 
 
 def _check_scale(scale) -> None:

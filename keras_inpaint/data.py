@@ -286,6 +286,16 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
     return ds.ignore_errors(log_warning=True)
 
 
+def benchmark_folder(entry: str) -> tuple[str, str]:
+    """(name, folder) of a benchmark entry (`--benchmarks`, `ModelSpec.benchmarks`): `NAME=PATH` names the folder
+    (e.g. `B100=../shared/data/photos/bsds500/val`, the SR benchmark that is BSDS500's val/ folder), a plain
+    `PATH` is named after its last component (`../shared/data/benchmarks/Set5` -> `Set5`)."""
+    name, sep, path = entry.partition("=")
+    if sep and name and os.sep not in name and "/" not in name:
+        return name, path
+    return os.path.basename(os.path.normpath(entry)), entry
+
+
 def load_benchmark_images(folder: str, channels: int = 3) -> tf.data.Dataset:
     """Every image of a benchmark folder (e.g. Set5, Set14) at its full size, in sorted file order.
 

@@ -85,8 +85,9 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
         so any folder of one's own images can be scored; for tfds every split).
       data_dir: tfds directory (default `$TFDS_DATA_DIR`).
       task_options: overrides of the card's task options (e.g. {"mask": "random_box"}).
-      benchmarks: folders of whole images scored at full size (any-size models only; sr_autoencoder: Set5,
-        Set14); None = none.
+      benchmarks: folders of whole images scored at full size (any-size models only), `PATH` or `NAME=PATH`
+        (e.g. `B100=../shared/data/photos/bsds500/val`); None = none (evaluate.py passes the model's defaults,
+        `ModelSpec.default_benchmarks`, when `--benchmarks` is not given).
       max_examples: score only the first N images.
       prior: `refinement_ae` only: an exported `lsgan`/`dcgan` SavedModel whose z-search completions the refiner
         is scored on (`tasks.Refinement.on_prior`, seed 004 Table 3.2; baseline: the unrefined completions).
@@ -134,11 +135,12 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
 
 
 def evaluate_benchmarks(task, network, folders, channels: int, model_id: str, results: dict) -> list[str]:
-    """Scores every folder of whole benchmark images (e.g. Set5, Set14) at full size, batch 1, adding
-    `results["benchmarks"][folder name] = metrics`; returns one printed table per folder."""
+    """Scores every folder of whole benchmark images (e.g. Set5, Set14; entries `PATH` or `NAME=PATH`,
+    `data.benchmark_folder`) at full size, batch 1, adding `results["benchmarks"][name] = metrics`; returns one
+    printed table per folder."""
     tables = []
-    for folder in folders or []:
-        name = os.path.basename(os.path.normpath(folder))
+    for entry in folders or []:
+        name, folder = data.benchmark_folder(entry)
         scores = evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1)
         results.setdefault("benchmarks", {})[name] = scores
         tables.append(format_table(scores, task, title=f"{model_id} on {name} (whole images)"))

@@ -5,12 +5,20 @@ needs from the export itself: the `serving_default` signature says whether the m
 its input size is fixed; the model card names the model id (its task: value range, SR scale, hole size). How a
 photo of another size is handled depends on the kind of model:
 
-  * fully convolutional models (`sr_autoencoder`, `free_form_inpaint`) run at the photo's own size. Photos
-    larger than one tile go through overlapping tiles: the image is cut into `tile` x `tile` cores (input
-    pixels), each run with `overlap` extra pixels of context on every side, and only each tile's core is kept
-    (no blending is needed: away from the photo's border a core sees the same context as in one whole-image
-    pass, up to the network's receptive field beyond `overlap`). Tiles of an inpainter with no hole pixel are
-    copied unchanged. Peak memory then depends on the tile size, not on the photo size.
+  * fully convolutional models (`sr_autoencoder`, `imdn_x2/3/4`, `free_form_inpaint`) run at the photo's own
+    size. Photos larger than one tile go through overlapping tiles: the image is cut into `tile` x `tile` cores
+    (input pixels), each run with `overlap` extra pixels of context on every side, and only each tile's core is
+    kept (no blending is needed: away from the photo's border a core sees the same context as in one whole-image
+    pass, up to the network's receptive field beyond `overlap`). A super-resolver's tiles are tiles of its input
+    (the low-resolution photo) and its output tile is `scale` times the input tile. IMDN's channel attention
+    (CCA) pools statistics over the whole tile, so its tiles agree with the whole-photo pass closely but not
+    exactly (its 27 3x3 convolutions reach 27 input pixels, inside the default 32-pixel overlap). Tiles of an
+    inpainter with no hole pixel are copied unchanged. Peak memory then depends on the tile size, not on the
+    photo size.
+  * super-resolvers (`sr_autoencoder`, `imdn_x*`) upscale the whole photo, so they take no mask. An RGBA photo
+    keeps its alpha channel: the output is RGBA, the alpha up-sampled bicubically (`corruptions.bicubic_upscale`,
+    rounded). Grayscale rule (as for the denoisers, below): a photo whose three channels are equal everywhere is
+    super-resolved as RGB and returned grey (each pixel the rounded mean of the three output channels).
   * fixed-size inpainters (`context_encoder` 32x32, `dcgan_inpaint` and the z-search inpainters 64x64): the
     crop strategy of IOPaint ("crop"): the hole's bounding box is covered by square windows of side
     W = max(model side / 2, min(the box's longer side, half the photo's shorter side)); for each window that
@@ -22,9 +30,9 @@ photo of another size is handled depends on the kind of model:
   * non-blind denoisers (`ffdnet`, whose `serving_default` takes a `noise_level`): fully convolutional, tiled
     as above, at the noise level sigma (0-255 scale) the caller gives, else the level that
     `skimage.restoration.estimate_sigma` (Donoho's wavelet estimator, averaged over the channels) reads from the
-    photo (`estimate_noise_level`). Grayscale rule: a photo whose three channels are equal everywhere (a
-    grayscale file, which `read_image` expands to RGB) is denoised as RGB and returned grey (each pixel the
-    rounded mean of the three output channels, repeated in R, G and B).
+    photo (`estimate_noise_level`). Grayscale rule (`_is_grey` / `_grey`, also the super-resolvers'): a photo
+    whose three channels are equal everywhere (a grayscale file, which `read_image` expands to RGB) is denoised
+    as RGB and returned grey (each pixel the rounded mean of the three output channels, repeated in R, G and B).
   * fixed-size restorers (the denoising autoencoders, `restoration_gan`): the whole photo is resized to the
     model's size (bicubic, antialiased), restored, and resized back to the photo's size; with a mask, only the
     mask's pixels are replaced (the `with_mask` signature).
@@ -196,6 +204,17 @@ def comparison_input(image: np.ndarray, mask: np.ndarray | None, size: tuple[int
     return shown
 
 
+def _is_grey(image: np.ndarray) -> bool:
+    """Whether the three channels of uint8 RGB `image` are equal everywhere (a grayscale file read as RGB)."""
+    return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
+
+
+def _grey(out: np.ndarray) -> np.ndarray:
+    """The grayscale rule's output: each pixel the rounded mean of the three channels of uint8 `out`, repeated in
+    R, G and B."""
+    return np.repeat(np.round(out.astype(np.float64).mean(axis=-1, keepdims=True)).astype(np.uint8), 3, -1)
+
+
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """uint8 `[H, W, C]` -> uint8 `[size[0], size[1], C]`, bicubic with antialiasing (tf.image.resize)."""
     if image.shape[:2] == tuple(size):
@@ -274,27 +293,48 @@ class Predictor:
         return float(estimate_sigma(image.astype(np.float64) / 255.0, channel_axis=-1, average_sigmas=True) * 255.0)
 
     def predict(self, image: np.ndarray, mask: np.ndarray | None = None, noise_level: float | None = None,
-                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                progress: Callable[[int, int], None] | None = None, alpha: np.ndarray | None = None
+                ) -> np.ndarray:
         """Restores one photo: uint8 RGB `[H, W, 3]` (+ float32 `[H, W]` mask, 1.0 = hole) -> uint8 `[H', W', 3]`
         (H' = H, or scale x H for super-resolution). Inpainted photos keep every known pixel bit-exactly.
         Denoisers (kind 'denoise') use `noise_level` (sigma, 0-255 scale), else `estimate_noise_level(image)`;
         other models ignore it. `progress(done, total)`, if given, is called before the first and after each
         model call (tiles, crops; total 1 for a photo that runs in one piece); it does not change the output.
+        Super-resolvers given the photo's `alpha` (uint8 `[H, W]`, from `read_image`) return RGBA `[H', W', 4]`
+        with the alpha up-sampled bicubically; other models ignore it.
 
         Raises:
-          PredictError: an inpainter without a mask; a negative noise level.
+          PredictError: an inpainter without a mask, a super-resolver with one; a negative noise level; an
+            image that is not uint8 RGB `[H, W, 3]`, or an alpha of another size.
         """
         info = self.info
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3 or min(image.shape[:2]) < 1:
+            raise PredictError(f"expected a uint8 RGB image [H, W, 3] (read_image converts files), got "
+                               f"{image.dtype} {list(image.shape)}")
+        grey = _is_grey(image)
         if info.kind == "denoise":
             if noise_level is None:
                 noise_level = self.estimate_noise_level(image)
             if not np.isfinite(noise_level) or noise_level < 0:
                 raise PredictError(f"--noise_level must be a sigma >= 0 on the 0-255 scale, got {noise_level}")
-            grey = bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
             out = self._tiled(image, mask, float(noise_level), progress)
             if grey:   # the grayscale rule (module docstring)
-                out = np.repeat(np.round(out.astype(np.float64).mean(axis=-1, keepdims=True)).astype(np.uint8), 3, -1)
+                out = _grey(out)
             return np.where(mask[..., None] > 0, out, image) if mask is not None else out
+        if info.kind == "super_resolution":
+            if mask is not None:
+                raise PredictError(f"{info.id} super-resolves the whole photo and takes no mask (drop --mask)")
+            if alpha is not None and alpha.shape != image.shape[:2]:
+                raise PredictError(f"the alpha channel is {alpha.shape[1]}x{alpha.shape[0]}, the image "
+                                   f"{image.shape[1]}x{image.shape[0]}")
+            out = self._tiled(image, None, progress=progress)
+            if grey:   # the grayscale rule (module docstring)
+                out = _grey(out)
+            if alpha is not None:
+                up = corruptions.bicubic_upscale(tf.constant(alpha[None, :, :, None], tf.float32) / 255.0, info.scale)
+                up = np.round(up.numpy()[0] * 255.0).astype(np.uint8)
+                out = np.concatenate([out, up], axis=-1)
+            return out
         if info.kind == "inpaint" and mask is None:
             raise PredictError(f"{info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h or "
                                f"{'|'.join(GENERATED_MASKS[1:])})")

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from typing import Callable
 
 import keras
 
-from keras_inpaint import latent_inpainting, tasks
+from keras_inpaint import data, latent_inpainting, tasks
 from keras_inpaint.models import context_encoder
 from keras_inpaint.models import denoising, super_resolution
 from keras_inpaint.models import dcgan_inpaint, restoration_gan
 from keras_inpaint.models import dcgan, lsgan, refinement
 from keras_inpaint.models import free_form
-from keras_inpaint.models import ffdnet
+from keras_inpaint.models import ffdnet, imdn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +89,8 @@ class ModelSpec:
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
         generator's, the exported network).
       benchmarks: folders of full-size benchmark images (e.g. Set5, Set14) scored whole after the test split;
-        paths relative to the working directory, like `default_dataset`. Missing default folders are skipped.
+        paths relative to the working directory, like `default_dataset`, or `NAME=PATH` (`data.benchmark_folder`).
+        Missing default folders are skipped (`default_benchmarks`).
       lr_drops: ((fraction of the schedule, learning-rate factor), ...): the learning rate is multiplied by the
         factor from that fraction of the run's `steps` on (a piecewise-constant schedule, e.g. FFDNet's 1e-3 ->
         1e-4); empty: constant.
@@ -102,6 +104,10 @@ class ModelSpec:
       precision: default Keras dtype policy of training (`keras_inpaint.precision.POLICIES`): the faster of
         float32 and mixed_bfloat16 where it is >= 1.3x faster and keeps the test metrics within 0.1 dB
         (issue 12; the measurement is cited at each entry), else float32. `--precision` overrides it.
+      warm_start_ids: ids of other models whose exports `--init_from` may start this one from (IMDN's other
+        scales): the networks have the same layers, and the weights whose shapes differ (IMDN: the upsampler
+        convolution, 3 s^2 filters) keep their fresh initialisation (`training.run.warm_start`). Exports of this
+        id itself are always accepted, and must match weight for weight.
     """
 
     id: str
@@ -130,6 +136,12 @@ class ModelSpec:
     bn_reestimation: int = 0
     patches_per_photo: int = 64
     test_ids: str | None = None
+    warm_start_ids: tuple[str, ...] = ()
+
+    def default_benchmarks(self) -> list[str]:
+        """`benchmarks` whose folders exist here (paths relative to the working directory): what train.py and
+        evaluate.py score when `--benchmarks` is not given."""
+        return [b for b in self.benchmarks if os.path.isdir(data.benchmark_folder(b)[1])]
 
     def make_optimizer(self, learning_rate: float | None = None, steps: int | None = None
                        ) -> keras.optimizers.Optimizer:
@@ -571,3 +583,55 @@ register(ModelSpec(
     # issue 31 (AMX-BF16 CPU, train step on one batch of 128 50x50 patches): 79.4 vs 25.0 patches/s (3.2x)
     precision="mixed_bfloat16",
 ))
+
+
+# --- photo super-resolution (issue 32): IMDN in LR space, one model per scale ------------------------------------
+SET5_SET14 = ("../shared/data/benchmarks/Set5", "../shared/data/benchmarks/Set14")
+# The authors' train_IMDN.py: HR patches of 192x192 ("--patch_size 192, output patch size") for every scale, so LR
+# patches of 96 / 64 / 48 pixels at x2 / x3 / x4; batch 16; Adam 2e-4 halved every 200 of 1,000 epochs of 1,000
+# iterations (1,000,000 iterations on DIV2K's 800 photos, data/DIV2K.py repeat = 1000 // (800 // 16)).
+IMDN_PATCH = 192
+IMDN_HALVINGS = ((0.2, 0.5), (0.4, 0.25), (0.6, 0.125), (0.8, 0.0625))   # 2e-4 halved at 1/5, 2/5, 3/5, 4/5
+# Stated CPU schedule (issue 32): a PLACEHOLDER, to be set from a throughput measured on a quiet CPU before the long
+# run. Measured so far only under load (niced, 2 AMX-BF16 cores shared with a training and tests, load average ~10):
+# train step on one batch of 16 192x192 patches at x3 (benchmarks/throughput.py --models=imdn_x3 --steps=6):
+# 2.4 patches/s mixed_bfloat16, 1.5 float32; a train.py smoke run ~2.7 patches/s (6 s per step with its
+# validation). 10,000 iterations (1 % of the paper's 1,000,000; 200 BSDS500 photos, DIV2K is not offline) would
+# be ~18.5 h at that loaded rate.
+IMDN_STEPS = 10_000
+
+
+def _imdn_spec(scale: int) -> ModelSpec:
+    """The registry entry of IMDN at `scale` (2, 3, 4): one trained model per scale, as the paper's Table 3."""
+    return ModelSpec(
+        id=f"imdn_x{scale}",
+        paper="IMDN (Hui, Gao, Yang, Wang, ACM MM 2019, §3.1-3.2, Figs. 2-3: 6 IMDBs of 64 channels, distillation "
+              "rate 1/4, contrast-aware channel attention, 1x1 fusion, 3x3 conv + sub-pixel upsampler in LR space; "
+              "Table 3: x2 694K, x3 703K, x4 715K parameters)",
+        description=f"x{scale} super-resolution of photos of any size, in low-resolution space (IMDN, L1 loss)",
+        build_network=functools.partial(imdn.build_imdn, scale),
+        make_task=functools.partial(tasks.PhotoSuperResolution, scale=scale),
+        image_shape=(IMDN_PATCH, IMDN_PATCH, 3),   # HR patch; LR 192 / scale
+        value_range=(0.0, 1.0),          # the authors' rgb_range = 1; linear output, clipped at inference
+        default_dataset=PHOTOS,          # BSDS500 train/ (the paper: DIV2K's 800 photos, not offline); test: B100
+        crop="patches",
+        patches_per_photo=64,            # 12,800 HR patches per pass over the 200 photos (800 batches of 16)
+        test_ids=None,                   # the test split is all 100 val/ photos: B100 (SR's BSD100)
+        batch_size=16,                   # the authors' --batch_size 16
+        learning_rate=2e-4,              # the authors' --lr 2e-4 (Adam, beta 0.9 / 0.999)
+        lr_drops=IMDN_HALVINGS,          # the paper's shape: halved every fifth of the schedule
+        steps=IMDN_STEPS,
+        params=imdn.PARAMS[scale],       # 694,404 / 703,059 / 715,176 (models/imdn.py)
+        loss="mae",                      # L1 (the authors' nn.L1Loss)
+        benchmarks=SET5_SET14,           # + the test split B100: the paper's three natural-image test sets
+        # the authors train x2 first and start x3 / x4 from it (Zheng222/IMDN issue 19); here any scale may start
+        # another: only the upsampler differs
+        warm_start_ids=tuple(f"imdn_x{s}" for s in imdn.SCALES if s != scale),
+        # issue 32 (AMX-BF16 CPU under load, train step on one batch of 16 192x192 patches at x3): 2.4 vs 1.5
+        # patches/s (1.60x); inference (one 240x160 LR photo) only 1.08x. Parity (0.1 dB) not measured yet
+        precision="mixed_bfloat16",
+    )
+
+
+for _scale in imdn.SCALES:
+    register(_imdn_spec(_scale))

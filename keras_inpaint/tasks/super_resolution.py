@@ -1,4 +1,6 @@
-"""Super-resolution task (seed 003): bicubic degradation, any-size inference, Y-channel metrics."""
+"""Super-resolution tasks: seed 003's (the network runs at the output size on a bicubic-upscaled input) and the
+photo super-resolvers' (issue 32: the network runs in LR space and upsamples itself). Both share the bicubic
+degradation, the modcrop, the Y-channel metrics (SPEC §3), the bicubic baseline and the uint8 serving signature."""
 from __future__ import annotations
 
 import tensorflow as tf
@@ -54,28 +56,48 @@ class SuperResolution(Task):
         shape = tf.shape(images)
         return images[:, :shape[1] - shape[1] % self.scale, :shape[2] - shape[2] % self.scale, :]
 
-    def make_pair(self, images: tf.Tensor, seed=None):
-        """uint8 HR `[N, H, W, C]` -> (bicubic-degraded input, HR target), float32 in [0, 1]. `seed` is unused
-        (the degradation is deterministic) but accepted like every task's."""
+    def low_res(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """uint8 HR `[N, H, W, C]` -> (the LR image `[N, H/s, W/s, C]`, the modcropped HR target `[N, H', W', C]`),
+        float32 in [0, 1]: the HR image cropped to multiples of `scale`, then `corruptions.bicubic_downscale`
+        (antialiased, rounded to uint8 levels), the one degradation of training, evaluation and the baseline."""
         x = self._modcrop(to_model_range(images, self.value_range))
-        return corruptions.bicubic_degrade(x, self.scale), x
+        return corruptions.bicubic_downscale(x, self.scale), x
+
+    def network_input(self, low_res: tf.Tensor) -> tf.Tensor:
+        """What the network sees of an LR image `[N, h, w, C]`: seed 003's bicubic up-sampling to `[N, s*h, s*w, C]`
+        (`corruptions.bicubic_upscale`)."""
+        return corruptions.bicubic_upscale(low_res, self.scale, builtin_ops=self.builtin_ops)
+
+    def super_resolve(self, network, low_res: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """float LR `[N, h, w, C]` in [0, 1] -> the network's HR estimate, float32 `[N, s*h, s*w, C]` (not clipped):
+        the network on `network_input(low_res)`, padded to a multiple of `multiple` (`run_padded`)."""
+        return run_padded(network, self.network_input(low_res), self.multiple, training=training,
+                          builtin_ops=self.builtin_ops)
+
+    def make_pair(self, images: tf.Tensor, seed=None):
+        """uint8 HR `[N, H, W, C]` -> (network input, modcropped HR target), float32 in [0, 1]. `seed` is unused
+        (the degradation is deterministic) but accepted like every task's."""
+        low, x = self.low_res(images)
+        return self.network_input(low), x
 
     def restore(self, network, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         """Degrades uint8 HR `images` and super-resolves them.
 
-        Returns float32 tensors: `input` (bicubic, in [0, 1]), `prediction` (network output), `restored`
-        (clipped to [0, 1]) and `target` (the modcropped HR image), all `[N, H', W', C]`.
+        Returns float32 tensors: `input` (the bicubic up-sampled LR image: what the baseline scores and the grid
+        shows), `prediction` (network output), `restored` (clipped to [0, 1]) and `target` (the modcropped HR
+        image), all `[N, H', W', C]`, and `low_res` `[N, H'/s, W'/s, C]`.
         """
-        lr_up, x = self.make_pair(images)
-        out = run_padded(network, lr_up, self.multiple, training=training, builtin_ops=self.builtin_ops)
-        return {"input": lr_up, "prediction": out, "restored": tf.clip_by_value(out, 0.0, 1.0), "target": x}
+        low, x = self.low_res(images)
+        out = self.super_resolve(network, low, training=training)
+        return {"input": corruptions.bicubic_upscale(low, self.scale, builtin_ops=self.builtin_ops),
+                "low_res": low, "prediction": out,
+                "restored": tf.clip_by_value(out, 0.0, 1.0), "target": x}
 
     def upscale(self, network, low_res: tf.Tensor) -> dict[str, tf.Tensor]:
         """float LR `[N, h, w, C]` in [0, 1] -> {`bicubic`, `restored`}, float32 `[N, scale*h, scale*w, C]`
         in [0, 1]."""
-        bicubic = corruptions.bicubic_upscale(low_res, self.scale, builtin_ops=self.builtin_ops)
-        out = run_padded(network, bicubic, self.multiple, builtin_ops=self.builtin_ops)
-        return {"bicubic": bicubic, "restored": tf.clip_by_value(out, 0.0, 1.0)}
+        return {"bicubic": corruptions.bicubic_upscale(low_res, self.scale, builtin_ops=self.builtin_ops),
+                "restored": tf.clip_by_value(self.super_resolve(network, low_res), 0.0, 1.0)}
 
     def serve(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
         """SavedModel `serving_default`: uint8 LR `images` `[N, h, w, 3]` -> uint8 `images` and `bicubic`
@@ -102,3 +124,40 @@ class SuperResolution(Task):
         r = self.restore(network, images)
         return rows_grid([to_uint8(r["input"], self.value_range), to_uint8(r["restored"], self.value_range),
                            to_uint8(r["target"], self.value_range)])
+
+
+class PhotoSuperResolution(SuperResolution):
+    """x`scale` super-resolution of photos by a network that works in low-resolution space (issue 32; IMDN, Hui et
+    al. 2019): the network takes the LR image itself and returns the HR image (sub-pixel upsampling inside).
+
+    Training pair (`make_pair`): target = an HR patch X in [0, 1] (`data.patch_pipeline`: random 192x192 patches
+    of the BSDS500 training photos, one of 8 flips / rotations), input = `corruptions.bicubic_downscale(X, scale)`
+    (antialiased bicubic, rounded to uint8 levels), made in the graph: `[N, P/s, P/s, C]` -> `[N, P, P, C]`.
+
+    Everything else is `SuperResolution`'s: evaluation on whole images of any size, batch 1 (SPEC §3: HR cropped to
+    a multiple of `scale`, Y channel BT.601, `scale` pixels shaved, plus RGB PSNR; baseline = bicubic up-sampling
+    of the same LR image), and the SavedModel `serving_default`: uint8 LR `images` `[N, h, w, 3]` of any size ->
+    uint8 `images` and `bicubic` `[N, scale*h, scale*w, 3]`. The network is fully convolutional with no
+    downsampling (`multiple` 1), so nothing is padded.
+
+    Args:
+      image_shape: (P, P, C) of the HR training patches; P a multiple of `scale`.
+      scale: 2, 3 or 4.
+      value_range: must be (0, 1).
+    Raises:
+      ValueError: another value range, or a patch side that is not a multiple of `scale`.
+    """
+
+    def __init__(self, image_shape=(192, 192, 3), scale: int = 3, value_range=(0.0, 1.0)):
+        super().__init__(image_shape, scale=scale, multiple=1, value_range=value_range)
+        if self.image_shape[0] % self.scale or self.image_shape[1] % self.scale:
+            raise ValueError(f"the HR training patch {self.image_shape[:2]} must be a multiple of the scale "
+                             f"{self.scale}")
+
+    def network_input(self, low_res: tf.Tensor) -> tf.Tensor:
+        """The network takes the LR image as it is."""
+        return low_res
+
+    def super_resolve(self, network, low_res: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """float LR `[N, h, w, C]` in [0, 1] -> the network's output, float32 `[N, s*h, s*w, C]` (not clipped)."""
+        return network(low_res, training=training)

@@ -39,7 +39,7 @@ class RunConfig:
     export_dir: str | None = "saved_models"
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
-    benchmarks: list[str] | None = None    # full-size benchmark folders; None = the model's (ModelSpec.benchmarks)
+    benchmarks: list[str] | None = None    # full-size benchmark folders (or NAME=PATH); None = the model's
     precision: str | None = None           # Keras dtype policy; None = precision.default_for(ModelSpec.precision)
     strategy: str = "default"              # tf.distribute strategy (training/distribute.py make_strategy)
     devices: list[str] | None = None       # mirrored: the local devices (None = every GPU)
@@ -79,14 +79,14 @@ class RunConfig:
         if c.test_examples is not None and c.test_examples <= 0:
             raise ValueError(f"test_examples must be positive, got {c.test_examples}")
         if c.benchmarks is None:                         # the model's defaults, where this checkout has them
-            c.benchmarks = [b for b in spec.benchmarks if os.path.isdir(b)]
+            c.benchmarks = spec.default_benchmarks()
         else:
             c.benchmarks = [b for b in c.benchmarks if b]
             if c.benchmarks and not task.any_size:
                 raise ValueError(f"--benchmarks scores whole images of any size; model {c.model!r} takes fixed "
                                  f"{spec.image_shape[0]}x{spec.image_shape[1]} images (use it with sr_autoencoder)")
-            for b in c.benchmarks:
-                data.list_folder_images(b, "all")        # DatasetError now if a folder is missing or empty
+            for b in c.benchmarks:                       # NAME=PATH or PATH (data.benchmark_folder)
+                data.list_folder_images(data.benchmark_folder(b)[1], "all")   # DatasetError now if missing/empty
         return c, task
 
     def task(self) -> tasks.Task:

@@ -22,7 +22,7 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_inpaint import data, evaluation, exporting, precision
+from keras_inpaint import data, evaluation, exporting, precision, registry
 from keras_inpaint.training import batchnorm, distribute
 from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallback, RunProgress, StopOnNaN,
                                             TrainingScalars)
@@ -104,28 +104,41 @@ def warm_start(network: keras.Model, path: str, model_id: str) -> int:
     a run (a GAN's generator; its discriminator and both optimisers start fresh): fine-tuning a trained model on
     other data, masks or schedules. The export lists the network's weights in order (`.variables`, issue 16).
 
+    An export of another id that the model's `ModelSpec.warm_start_ids` names (IMDN's other scales, issue 32) is
+    accepted too: weights of equal shape are copied in order, and those whose shapes differ (the upsampler
+    convolution: 3 s^2 filters) keep their fresh initialisation; the log names them.
+
     Returns the number of weights copied.
     Raises:
       FileNotFoundError: `path` is not a keras_inpaint SavedModel directory.
-      ValueError: the export is of another model id, or its weights do not match `network`'s (names the first
-        mismatch).
+      ValueError: the export is of another model id (not in `warm_start_ids`), or its weights do not match
+        `network`'s (names the first mismatch; across ids only the shapes may differ, not the number of weights).
     """
     card = exporting.load_model_card(path)
-    if card.get("id") != model_id:
-        raise ValueError(f"--init_from={path} is an export of {card.get('id')!r}, not of {model_id!r}")
+    source_id = card.get("id")
+    across = source_id != model_id and source_id in registry.get(model_id).warm_start_ids
+    if source_id != model_id and not across:
+        raise ValueError(f"--init_from={path} is an export of {source_id!r}, not of {model_id!r}")
     loaded = tf.saved_model.load(path)
     source = list(loaded.variables)
     if len(source) != len(network.weights):
         raise ValueError(f"--init_from={path}: {len(source)} weights in the export, {len(network.weights)} in the "
                          f"{model_id} network (exported by another version of the model?)")
+    kept = []
     for weight, value in zip(network.weights, source):
         if tuple(weight.shape) != tuple(value.shape):
+            if across:
+                kept.append(weight.path)
+                continue
             raise ValueError(f"--init_from={path}: weight {weight.path} has shape {tuple(weight.shape)}, the "
                              f"export's {value.name} {tuple(value.shape)}")
         weight.assign(value)
     steps = card.get("total_steps", card.get("steps"))      # a fine-tuned source counts its own source's steps
-    print(f"Initialised {model_id} from {path} ({len(source)} weights, {steps} trained steps).", flush=True)
-    return len(source)
+    copied = len(source) - len(kept)
+    fresh = f"; {', '.join(kept)} start fresh (another shape in {source_id})" if kept else ""
+    print(f"Initialised {model_id} from {path} ({copied} weights of {source_id}, {steps} trained steps){fresh}.",
+          flush=True)
+    return copied
 
 
 def _train(run: Run, extra_callbacks, verbose) -> dict:
