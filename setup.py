@@ -5,6 +5,11 @@ CI installs exactly the versions pinned in .ci/run (TF 2.21.0, Keras 3.15.1, tfd
 """
 from setuptools import find_packages, setup
 
+# `[eval]`: the classical inpainting baselines of the photo inpainter's evaluation (keras_inpaint/classical.py):
+# OpenCV's cv2.inpaint (Telea, Navier-Stokes); scikit-image (biharmonic) is a core dependency already. `[test]`
+# pulls it too.
+EVAL = ["opencv-python-headless>=4.8,<6"]
+
 setup(
     name="keras_inpaint",
     version="0.1.0",
@@ -25,5 +30,5 @@ setup(
         "scikit-image>=0.22,<0.27",
         "PyWavelets>=1.4,<2",
     ],
-    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"]},
+    extras_require={"eval": EVAL, "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", *EVAL]},
 )
