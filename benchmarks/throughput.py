@@ -119,8 +119,9 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
         return _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips)
 
     # Inference through the export signature body (uint8 in, uint8 out, paste-back included); masked tasks get
-    # a centre hole of half the side (the cost does not depend on the mask's content).
-    h, w = spec.image_shape[:2]
+    # a centre hole of half the side (the cost does not depend on the mask's content) of the images timed (a whole
+    # photo for the photo models: lama_ffc)
+    h, w = int(test_batch.shape[1]), int(test_batch.shape[2])
     hole = tf.pad(tf.ones((h // 2, w // 2, 1)), [[h // 4, h - h // 2 - h // 4], [w // 4, w - w // 2 - w // 4], [0, 0]])
     masks = (lambda x: [tf.repeat(hole[None], tf.shape(x)[0], 0)]) if task.takes_mask else (lambda x: [])
     if "noise_level" in [s.name for s in task.serving_signatures()["serving_default"][1]]:

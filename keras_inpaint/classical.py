@@ -18,10 +18,11 @@ photo with its hole set to 0, so no hidden pixel can leak into a baseline, and r
 every known pixel unchanged (paste-back). `fill` runs a method on a float batch inside TensorFlow
 (`tf.numpy_function`, so it works in `tf.function`-traced evaluation but not inside an exported SavedModel).
 
-Cost (measured on CBSD68's 481x321 photos, 2-core CPU shared with a training): Telea and Navier-Stokes take
-0.03-0.1 s per photo, biharmonic 0.1-2.4 s (it solves one sparse linear system over the hole pixels, so its cost
-grows with the hole area, not the photo size). No speed-up is applied: skimage's `split_into_regions=True`
-(one system per connected hole) gave bit-identical results and was no faster on these photos.
+Cost (measured on CBSD68's 481x321 photos with LaMa's three mask presets, 2-core CPU shared with a training; CPU
+seconds of the calling thread per photo and mask, `CPU_SECONDS`): Telea ~0.1, Navier-Stokes ~0.1, biharmonic ~0.5
+on average and up to ~2.4 for a 45 % hole (it solves one sparse linear system over the hole pixels, so its cost
+grows with the hole area, not the photo size). No speed-up is applied: skimage's `split_into_regions=True` (one
+system per connected hole) gave bit-identical results and was no faster on these photos.
 """
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ METHODS = {
     "biharmonic": "skimage biharmonic",
 }
 INSTALL_HINT = 'the classical inpainting baselines need OpenCV and scikit-image: pip install -e ".[eval]"'
-SECONDS: dict[str, float] = {}   # wall seconds spent in each method in this process (`inpaint` adds to it)
-CALLS: dict[str, int] = {}       # photos inpainted by each method in this process
+SECONDS: dict[str, float] = {}      # wall seconds spent in each method in this process (`inpaint` adds to it)
+CPU_SECONDS: dict[str, float] = {}  # CPU seconds of the calling thread in each method (robust to a busy machine)
+CALLS: dict[str, int] = {}          # photos inpainted by each method in this process
 
 
 def available() -> bool:
@@ -67,7 +69,7 @@ def inpaint(method: str, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise ValueError(f"classical method must be one of {', '.join(METHODS)}, got {method!r}")
     hole = np.asarray(mask).reshape(image.shape[:2]) > 0
     known = np.where(hole[..., None], 0, image).astype(np.uint8)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     try:
         if method == "biharmonic":
             from skimage.restoration import inpaint_biharmonic
@@ -82,6 +84,7 @@ def inpaint(method: str, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     except ImportError as e:
         raise ImportError(f"{INSTALL_HINT} ({e})") from None
     SECONDS[method] = SECONDS.get(method, 0.0) + time.perf_counter() - start
+    CPU_SECONDS[method] = CPU_SECONDS.get(method, 0.0) + time.thread_time() - cpu
     CALLS[method] = CALLS.get(method, 0) + 1
     return np.where(hole[..., None], filled, image).astype(np.uint8)
 

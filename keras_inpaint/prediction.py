@@ -9,8 +9,8 @@ photo of another size is handled depends on the kind of model:
     `crop_trigger` (800 px) run whole, in one pass. Larger photos take IOPaint's "crop" strategy (its
     `hd_strategy=CROP`, trigger 800, margin 128): the hole's connected groups of pixels (8-connected components,
     `skimage.measure.label`) get each a crop of the photo around their bounding box, `crop_margin` (128) pixels
-    wider on every side (clipped at the photo's border); components whose crops overlap (or come within 8
-    pixels) share one crop. A crop whose longer side exceeds `crop_size` (1024 px, the largest side a crop is
+    wider on every side (clipped at the photo's border); components whose crops overlap (or come within 8-16
+    pixels of each other: crops are merged on a grid of 8-pixel cells) share one crop. A crop whose longer side exceeds `crop_size` (1024 px, the largest side a crop is
     inpainted at; IOPaint's resize limit is 1280) is resized down to it (bicubic, antialiased; a pixel of the
     small mask is a hole where any hole pixel touches it), inpainted, and resized back. Only the group's own hole
     pixels are pasted into the photo, at its full resolution; every other hole in a crop is unknown to the model

@@ -594,10 +594,12 @@ register(ModelSpec(
         real_label_smoothing=0.0,
         # LaMa's R1 gradient penalty (weight 0.001) is not in the shared trainer (its gradient_penalty is WGAN-GP's)
     ),
-    # Training crops of LAMA_CROP x LAMA_CROP (LaMa: 256x256). Smaller crops cost less per step (the network's
-    # cost is per pixel), and LaMa's FFCs are resolution-robust (§4.3: trained at 256, it inpaints 512 to 2k
-    # photos), so the CBSD68 photos (481x321) are scored at full size. Masks are sized for the crop (LaMa's
-    # 256-pixel sizes x LAMA_CROP / 256 in training, x 321 / 256 on a CBSD68 photo). README: the measurement.
+    # Training crops of LAMA_CROP x LAMA_CROP (LaMa: 256x256). Measured (issue 37, CPU seconds of a train step on
+    # a batch of 8 held in memory, AMX-BF16 CPU under load, float32): 1.33 at 128, 3.7 at 192, 6.6 at 256. LaMa's
+    # FFCs are resolution-robust (its Fig. 1: trained at 256, used on high-resolution photos), and the CBSD68
+    # photos (481x321) are scored at full size; masks are sized for the image (LaMa's 256-pixel sizes x 0.75 on a
+    # 192 crop, x 1.25 on a CBSD68 photo), so at 192 a test hole is 1.7x a training hole of its preset, within the
+    # 2x LaMa itself generalises over (256 -> 512); at 128 it would be 2.5x, at 256 each step costs 1.8x more.
     image_shape=(LAMA_CROP, LAMA_CROP, 3),
     value_range=(0.0, 1.0),          # LaMa: images in [0, 1], sigmoid output
     default_dataset=PHOTOS,          # BSDS500 train/ (LaMa: Places365); never val/
@@ -606,10 +608,16 @@ register(ModelSpec(
     test_ids="cbsd68_ids.txt",       # CBSD68: 68 of BSDS500's val/ photos, scored whole
     batch_size=8,                    # LaMa abl-04-256-mh-dist: batch 8 (per GPU)
     learning_rate=1e-3,              # LaMa default_optimizers: G Adam 1e-3 (betas 0.9, 0.999)
-    # PLACEHOLDER, not a measured schedule: set it from a clean throughput measurement of this CPU (README: Photo
-    # inpainting) so that the run fits the stated number of hours
+    # PLACEHOLDER, not a stated schedule: set it from a clean throughput measurement of this CPU so that the run
+    # fits a stated number of hours. At the 3.7 CPU-seconds per step measured under load (float32, 192 crops),
+    # 20,000 steps of 8 crops (160,000 crops: 100 passes of 8 crops per photo) are ~21 CPU-hours, ~10-12 h on 2
+    # free cores
     steps=20_000,
     params=lama.PARAMS,                                   # 2,005,315 (module docstring table)
     discriminator_params=free_form.DISCRIMINATOR_PARAMS,  # 431,201 (free_form_inpaint's PatchGAN, any size)
+    # issue 37 (AMX-BF16 CPU under load, CPU seconds of a train step on one batch of 8): mixed_bfloat16 1.29x
+    # faster than float32 at 192 (2.9 vs 3.7), 0.99x at 128, 1.20x at 256 (the FFTs run in float32; casts,
+    # transposes and paddings gain nothing), under issue 12's 1.3x bar, parity not measured: float32. Re-measure
+    # on a quiet machine.
     precision="float32",
 ))

@@ -237,6 +237,7 @@ def test_baselines_cli_prints_the_baseline_columns_without_a_model(small_bsds, c
     assert "baselines of lama_ffc" in printed and "telea" in printed and "per image and method" in printed
     results = json.loads(out.read_text())
     assert results["num_images"] == 1 and "baseline_telea_psnr_medium" in results and "psnr_medium" not in results
+    assert results["cpu_seconds_per_image"]["telea"] > 0
     assert "baseline_biharmonic_psnr_medium" not in results and results["seconds_per_image"]["telea"] > 0
 
 

@@ -32,7 +32,8 @@ Big LaMa at 51M).
      image    ReflectionPad 3, Conv 7x7 3 (bias), sigmoid; then paste-back of the known pixels (SPEC §2), float32.
   With w = 32, M = 128, 9 blocks: 2,005,315 parameters (`PARAMS`, BN moving statistics included; the test
   recomputes it from this table). Every FFC has an image-wide receptive field at H/8 through its Fourier unit,
-  which is what lets LaMa generalise to photos larger than its training crops (§4.3).
+  which is what lets LaMa generalise to photos larger than its training crops (Fig. 1: "generalizes to
+  high-resolution images, while trained only in low 256x256 resolution").
 
 Padding: LaMa pads every convolution by reflection (`padding_mode='reflect'`, the border pixel not repeated);
 here by symmetric reflection (the border pixel repeated), which also works where a map is 1 pixel wide (the
