@@ -200,6 +200,7 @@ def test_evaluation_scores_the_model_and_every_baseline_per_preset_and_area_bin(
         assert scores[f"psnr_{preset}"] == pytest.approx(100.0) and scores[f"hole_psnr_{preset}"] == pytest.approx(100.0)
         for prefix in ["baseline_"] + [f"baseline_{m}_" for m in classical.METHODS]:
             assert 10 < scores[f"{prefix}psnr_{preset}"] < 60 and 0 < scores[f"{prefix}ssim_{preset}"] < 1
+            assert 5 < scores[f"{prefix}hole_psnr_{preset}"] < 40      # the hidden pixels reach no baseline
         # the holes are the fixed evaluation masks: free_form_inpaint's --mask=free_form:<preset> ones
         mask = tasks.make_mask(f"free_form:{preset}", images, tasks.content_seed(images, tasks.MASK_EVAL_SEED))
         assert scores[f"mask_area_{preset}"] == pytest.approx(float(tf.reduce_mean(mask)))
