@@ -10,7 +10,8 @@
 
 Only the SavedModel is needed (loaded with `tf.saved_model.load`; no checkpoint or run directory). Its model
 card (`assets/model_card.json`) says which model it is; the corruptions, seeds, metrics (SPEC §3) and
-baselines (mean colour / noisy or corrupted input / bicubic) are those of `python train.py --evaluate_only`.
+baselines (mean colour / noisy or corrupted input / bicubic; for lama_ffc also OpenCV Telea and Navier-Stokes and
+scikit-image biharmonic inpainting, the `[eval]` extra) are those of `python train.py --evaluate_only`.
 """
 import json
 import sys
@@ -32,7 +33,8 @@ flags.DEFINE_enum("split", "test", ["test", "all"], "test: the held-back split a
 flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: hole to score "
                   "with (default: the card's): centre, random_box, LaMa's free_form:thin|medium|thick, DeepFill "
                   "v2's brush, or mixed. Masks are seeded by the pixels: every model is scored on the same holes, "
-                  "and the table adds PSNR per hole-area bin.")
+                  "and the table adds PSNR per hole-area bin. (lama_ffc always scores LaMa's thin, medium and thick "
+                  "masks, next to OpenCV's and scikit-image's classical inpainting.)")
 flags.DEFINE_list("benchmarks", None, "Folders of whole images scored at full size after the split (any-size "
                   "models: sr_autoencoder, imdn_x2/3/4, ffdnet), each PATH or NAME=PATH, e.g. "
                   "../shared/data/benchmarks/Set5,B100=../shared/data/photos/bsds500/val. Default: the model's own "

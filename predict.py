@@ -7,10 +7,12 @@
   python predict.py --saved_model=saved_models/dcgan_inpaint/1 --input='shots/*.jpg' --mask=mask.png --output_dir=out
 
 Only the SavedModel is needed (`tf.saved_model.load`); its signature and model card say what the model takes.
-Fully convolutional models run at full size (large photos in overlapping tiles), fixed-size inpainters fill the
-hole through crops around it, fixed-size restorers resize the photo (see keras_inpaint/prediction.py). Every
-output is `<output_dir>/<name>.png`; known pixels of an inpainted photo are unchanged; a super-resolved RGBA photo
-keeps its alpha (up-sampled bicubically), a grayscale one comes back grey. A file that cannot be
+Fully convolutional inpainters run whole photos up to 800 px and larger ones through crops around each group of
+holes (IOPaint's crop strategy), other fully convolutional models at full size (large photos in overlapping
+tiles), fixed-size inpainters fill the hole through crops around it, fixed-size restorers resize the photo (see
+keras_inpaint/prediction.py). Every output is `<output_dir>/<name>.png`; known pixels of an inpainted photo are
+unchanged; a super-resolved RGBA photo keeps its alpha (up-sampled bicubically), a grayscale one comes back grey.
+A file that cannot be
 used gets one error line and the others are still written; the exit status is 1 if any file failed.
 """
 import os
@@ -22,7 +24,8 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint.prediction import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
+from keras_inpaint.prediction import (CROP_MARGIN, CROP_SIZE, CROP_TRIGGER, DEFAULT_OVERLAP,  # noqa: E402
+                                      DEFAULT_TILE)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/sr_autoencoder/1.")
@@ -31,7 +34,8 @@ flags.DEFINE_string("output_dir", None, "Where <name>.png outputs are written (c
 flags.DEFINE_string("mask", None, "Inpainters: the hole. A mask image of the photo's size (white >= 128 = "
                     "hole), 'alpha' (the photo's transparent pixels), 'centre' (a centred square of half the "
                     "shorter side), 'box:x,y,w,h' (pixels), or a generated free-form mask: 'free_form:thin', "
-                    "'free_form:medium', 'free_form:thick' (LaMa's presets) or 'brush' (DeepFill v2's strokes). "
+                    "'free_form:medium', 'free_form:thick', 'free_form:boxes' (LaMa's presets), 'brush' (DeepFill "
+                    "v2's strokes) or 'brush:x,y,w,h' (brush strokes inside that box: a brushed-over object). "
                     "Restorers with a with_mask signature (denoisers, restoration_gan) then replace only the "
                     "masked pixels.")
 flags.DEFINE_float("noise_level", None, "Non-blind denoisers (ffdnet): the noise level sigma on the 0-255 scale "
@@ -41,9 +45,15 @@ flags.DEFINE_integer("seed", 0, "Seed of generated masks (file i gets seed (seed
 flags.DEFINE_bool("overwrite", False, "Replace existing outputs (default: a file whose output exists fails).")
 flags.DEFINE_bool("save_masked", False, "Also write <name>_masked.png: the input with the hole painted white.")
 flags.DEFINE_bool("side_by_side", False, "Also write <name>_compare.png: input (hole in white) | output.")
-flags.DEFINE_integer("tile", DEFAULT_TILE, "Fully convolutional models: tile side in input pixels for large "
-                     "photos (super-resolvers: low-resolution pixels; the output tile is scale times larger).")
+flags.DEFINE_integer("tile", DEFAULT_TILE, "Fully convolutional restorers (denoisers, super-resolvers): tile side "
+                     "in input pixels for large photos (super-resolvers: low-resolution pixels; the output tile is scale times larger).")
 flags.DEFINE_integer("overlap", DEFAULT_OVERLAP, "Context pixels around each tile (only each tile's core is kept).")
+flags.DEFINE_integer("crop_trigger", CROP_TRIGGER, "Fully convolutional inpainters: photos with a longer side above this are "
+                     "inpainted through crops around each group of holes (IOPaint's crop strategy); smaller photos "
+                     "run whole.")
+flags.DEFINE_integer("crop_margin", CROP_MARGIN, "Inpainters' crop strategy: context pixels around each group of holes.")
+flags.DEFINE_integer("crop_size", CROP_SIZE, "Inpainters' crop strategy: the longest side a crop is inpainted at; "
+                     "larger crops are resized down to it and the fill resized back.")
 flags.mark_flags_as_required(["saved_model", "input", "output_dir"])
 
 
@@ -58,18 +68,23 @@ def main(argv):
     from keras_inpaint import prediction
 
     try:
-        predictor = prediction.Predictor(FLAGS.saved_model, tile=FLAGS.tile, overlap=FLAGS.overlap)
+        predictor = prediction.Predictor(FLAGS.saved_model, tile=FLAGS.tile, overlap=FLAGS.overlap,
+                                         crop_trigger=FLAGS.crop_trigger, crop_margin=FLAGS.crop_margin,
+                                         crop_size=FLAGS.crop_size)
         files = prediction.list_inputs(FLAGS.input)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f"error: {e}")
     info = predictor.info
     if info.kind == "inpaint" and FLAGS.mask is None:
         sys.exit(f"error: {info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h, "
-                 "free_form:thin|medium|thick or brush)")
+                 "free_form:thin|medium|thick|boxes, brush or brush:x,y,w,h)")
     if info.kind == "super_resolution" and FLAGS.mask is not None:
         sys.exit(f"error: {info.id} super-resolves whole photos and takes no mask (drop --mask={FLAGS.mask})")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    how = ("at full size" + (f", in {predictor.tile}-pixel tiles when larger" if info.size is None else "")
+    how = (f"at full size up to {predictor.crop_trigger} px, larger photos through crops around each group of "
+           f"holes ({predictor.crop_margin} px of context, inpainted at most {predictor.crop_size} px wide)"
+           if info.size is None and info.kind == "inpaint" else
+           "at full size" + (f", in {predictor.tile}-pixel tiles when larger" if info.size is None else "")
            if info.size is None else
            f"through {info.size[0]}x{info.size[1]} crops around the hole" if info.kind == "inpaint" else
            f"resized to {info.size[0]}x{info.size[1]} and back (the model's fixed input size)")

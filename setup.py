@@ -13,6 +13,10 @@ APP = ["gradio>=6.31,<7", "gradio_client>=2.7,<3"]
 EXPORT = ["tf2onnx>=1.17,<2", "onnx>=1.17,<2", "onnxruntime>=1.20,<2", "ai-edge-litert>=2.0,<3"]
 # the browser test drives Debian's chromium through its chromedriver; tested: selenium 4.50.0
 BROWSER = ["selenium>=4.20,<5"]
+# `[eval]`: the classical inpainting baselines of the photo inpainter's evaluation (keras_inpaint/classical.py):
+# OpenCV's cv2.inpaint (Telea, Navier-Stokes); scikit-image (biharmonic) is a core dependency already. `[test]`
+# pulls it too.
+EVAL = ["opencv-python-headless>=4.8,<6"]
 
 setup(
     name="keras_inpaint",
@@ -37,7 +41,8 @@ setup(
     extras_require={
         # the tests need every extra below (tests/test_app.py also needs Debian's chromium and chromium-driver,
         # which .ci/run installs with apt)
-        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", *APP, *EXPORT, *BROWSER],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", *EVAL, *APP, *EXPORT, *BROWSER],
+        "eval": EVAL,
         "app": APP,
         "export": EXPORT,
         "browser": BROWSER,

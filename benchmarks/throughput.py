@@ -9,6 +9,7 @@ per precision policy (float32 vs mixed_bfloat16 / mixed_float16, with the ratio)
   python benchmarks/throughput.py --models=lsgan --onednn --steps=20   # where a step's time goes, per precision
   python benchmarks/throughput.py --photo=saved_models/ffdnet/1 --photo_size=4000x3000   # one big photo, as predict.py
   python benchmarks/throughput.py --sr_inference --models=imdn_x3,sr_autoencoder    # SR output megapixels/s
+  python benchmarks/throughput.py --photo=EXPORT_OF_lama_ffc --photo_mask=brush:1600,1200,800,600   # inpainters
 
 Each (model, jit_compile, precision) configuration runs in its own process so that the peak resident memory
 (CPU) or peak GPU memory belongs to that configuration alone. The train step is timed on one real batch held in memory
@@ -119,8 +120,9 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
         return _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips)
 
     # Inference through the export signature body (uint8 in, uint8 out, paste-back included); masked tasks get
-    # a centre hole of half the side (the cost does not depend on the mask's content).
-    h, w = spec.image_shape[:2]
+    # a centre hole of half the side (the cost does not depend on the mask's content) of the images timed (a whole
+    # photo for the photo models: lama_ffc)
+    h, w = int(test_batch.shape[1]), int(test_batch.shape[2])
     hole = tf.pad(tf.ones((h // 2, w // 2, 1)), [[h // 4, h - h // 2 - h // 4], [w // 4, w - w // 2 - w // 4], [0, 0]])
     masks = (lambda x: [tf.repeat(hole[None], tf.shape(x)[0], 0)]) if task.takes_mask else (lambda x: [])
     if "noise_level" in [s.name for s in task.serving_signatures()["serving_default"][1]]:
@@ -207,9 +209,12 @@ def main():
                         "ops, optimizer updates), which bounds the mixed-precision speed-up (Amdahl)")
     p.add_argument("--photo", default=None,
                    help="instead of throughput: time predict.py's Predictor on one photo of --photo_size with this "
-                        "export (a Set14 photo resized up, white Gaussian noise of sigma 25 for denoisers), in a "
-                        "fresh process: seconds, output megapixels/s and peak RSS")
+                        "export (a Set14 photo resized up, white Gaussian noise of sigma 25 for denoisers, the "
+                        "--photo_mask hole for inpainters), in a fresh process: seconds, output megapixels/s and "
+                        "peak RSS")
     p.add_argument("--photo_size", default="4000x3000", help="--photo: WIDTHxHEIGHT of the input photo")
+    p.add_argument("--photo_mask", default=None, help="--photo with an inpainter: the hole, as predict.py --mask "
+                   "(default: brush strokes in a centred box of a fifth of the photo's sides, 'brush:x,y,w,h')")
     p.add_argument("--tile", type=int, default=None, help="--photo: Predictor tile side (default: predict.py's)")
     p.add_argument("--sr_inference", action="store_true",
                    help="instead of throughput: the super-resolvers' serving_default body (uint8 LR photo in, uint8 "
@@ -224,7 +229,7 @@ def main():
     args = p.parse_args()
 
     if args.photo:
-        return photo_benchmark(args.photo, args.photo_size, args.tile)
+        return photo_benchmark(args.photo, args.photo_size, args.tile, args.photo_mask)
     if args.one and args.sr_inference:
         model_id, _, policy = args.one.split(":")
         print("RESULT " + json.dumps(sr_inference_one(model_id, policy, args.sr_size, args.sr_repeats)))
@@ -304,9 +309,11 @@ def main():
             print(f"{r['model']:<22} batch {min(r['batch_size'], 16)}: {per}")
 
 
-def photo_benchmark(saved_model: str, size: str, tile: int | None) -> None:
+def photo_benchmark(saved_model: str, size: str, tile: int | None, mask_spec: str | None = None) -> None:
     """Times `Predictor.predict` (predict.py's code path) on one photo of `size` ('WxH') and prints seconds,
-    output megapixels/s and the process's peak resident memory (the photo, the model and every tile)."""
+    output megapixels/s and the process's peak resident memory (the photo, the model and every tile or crop).
+    Inpainters get the hole `mask_spec` (predict.py's --mask; default: brush strokes in a centred box of a fifth of
+    the photo's sides) and the check that every known pixel came back unchanged."""
     import numpy as np
     from PIL import Image
 
@@ -323,15 +330,25 @@ def photo_benchmark(saved_model: str, size: str, tile: int | None) -> None:
         clean = clean + np.random.default_rng(0).normal(0.0, level, clean.shape).astype(np.float32)
     photo = np.clip(np.round(clean), 0, 255).astype(np.uint8)
     del clean
+    mask, hole = None, ""
+    if predictor.info.kind == "inpaint":
+        mask_spec = mask_spec or f"brush:{2 * w // 5},{2 * h // 5},{w // 5},{h // 5}"
+        mask = prediction.parse_mask(mask_spec, "photo", photo, None, (0, 0))
+        hole = f"mask {mask_spec}, {mask.mean():.2%} of the photo, "
     start = time.perf_counter()
-    out = predictor.predict(photo, noise_level=level)
+    out = predictor.predict(photo, mask, noise_level=level)
     seconds = time.perf_counter() - start
+    if mask is not None:
+        hole += ("known pixels unchanged, " if np.array_equal(out[mask == 0], photo[mask == 0])
+                 else "KNOWN PIXELS CHANGED, ")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # Linux: KiB -> GiB
     print(f"CPU oneDNN ISA for bfloat16: {precision.cpu_isa()}; {os.cpu_count()} cores; export precision "
           f"{predictor.card.get('precision')}")
-    print(f"{predictor.info.id} on one {w}x{h} photo ({'sigma 25, ' if level else ''}tile {predictor.tile}, overlap "
-          f"{predictor.overlap}): {seconds:.1f} s, {out.shape[0] * out.shape[1] / 1e6 / seconds:.2f} output "
-          f"megapixels/s, peak RSS {peak:.2f} GiB")
+    how = (f"crop trigger {predictor.crop_trigger}, margin {predictor.crop_margin}, crop size {predictor.crop_size}"
+           if mask is not None and predictor.info.size is None else
+           f"tile {predictor.tile}, overlap {predictor.overlap}")
+    print(f"{predictor.info.id} on one {w}x{h} photo ({'sigma 25, ' if level else ''}{hole}{how}): {seconds:.1f} s, "
+          f"{out.shape[0] * out.shape[1] / 1e6 / seconds:.2f} output megapixels/s, peak RSS {peak:.2f} GiB")
 
 
 def sr_inference_one(model_id: str, policy: str, size: str, repeats: int) -> dict:

@@ -379,6 +379,9 @@ FREE_FORM_PRESETS = {
     "medium": dict(strokes=(4, 5), max_len=100, max_width=50, box_proba=0.3, boxes=(1, 5), bbox=(10, 50), margin=0),
     "thick": dict(strokes=(1, 5), max_len=200, max_width=100, box_proba=0.3, boxes=(1, 3), bbox=(30, 150),
                   margin=10),
+    # LaMa's box masks alone (§3.3 "box masks"; its training config's `box_kwargs`: 1-4 boxes, sides 30-150 px at
+    # 256x256, 10 px from the border), the box half of LaMa's training mixture
+    "boxes": dict(strokes=(0, 0), max_len=0, max_width=0, box_proba=1.0, boxes=(1, 4), bbox=(30, 150), margin=10),
 }
 MAX_HOLE_FRACTION = 0.5   # issue 13: a mask covering more of the image is redrawn
 _MAX_SEGMENTS = 5         # LaMa: 1 + randint(5) segments per stroke
@@ -417,6 +420,8 @@ def _uniform_int(shape, seed, lo, hi) -> tf.Tensor:
 def _lama_strokes(shape, seed, preset: dict, scale) -> tf.Tensor:
     n, h, w = shape[0], shape[1], shape[2]
     lo, hi = preset["strokes"]
+    if hi == 0:                                                                       # boxes only
+        return tf.zeros(tf.stack([n, h, w, 1]), tf.float32)
     s_max = hi * _MAX_SEGMENTS
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 8)
     hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
@@ -501,7 +506,8 @@ def free_form_mask(shape, seed, preset: str = "medium") -> tf.Tensor:
     Args:
       shape: `[N, H, W]` (ints or a tensor).
       seed: int32/int64 `[2]` stateless seed.
-      preset: 'thin', 'medium' or 'thick'.
+      preset: 'thin', 'medium', 'thick' or 'boxes' (LaMa's box masks alone: 1-4 boxes, sides 30-150 px at 256,
+        at least 10 px from the border).
     Raises:
       ValueError: unknown preset.
     """

@@ -20,7 +20,8 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
       {metric: mean over images} for the model and the task's baseline (keys prefixed `baseline_`), plus
       `num_images`. Inpainting tasks (whose metrics include `mask_area`) also get `area_bins`: {"0-10%", ...,
       "50%+": {metric: mean over the images whose hole covers that fraction of the image, "num_images"}}
-      (issue 13), bins without images left out.
+      (issue 13), bins without images left out. A task that scores several masks per image returns one
+      `mask_area_<suffix>` per mask and its metrics ending in `_<suffix>`; each gets `area_bins_<suffix>` (issue 37).
     Raises:
       ValueError: if `images` is empty.
     """
@@ -28,7 +29,7 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
         batch_size = 1
     step = tf.function(lambda x: task.evaluate_batch(network, x), reduce_retracing=True)  # any-size benchmarks
     sums: dict[str, float] = {}
-    bins: dict[int, dict[str, float]] = {}
+    bins: dict[tuple[str, int], dict[str, float]] = {}   # (suffix of the mask_area key, bin) -> sums
     count = 0
     bar = None
     if progress:
@@ -40,13 +41,15 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
         values = step(batch)
         for k, v in values.items():
             sums[k] = sums.get(k, 0.0) + float(tf.reduce_sum(tf.cast(v, tf.float64)))
-        if "mask_area" in values:
-            index = corruptions.mask_area_bin(values["mask_area"][:, None, None, None]).numpy()
+        for area_key in [k for k in values if k == "mask_area" or k.startswith("mask_area_")]:
+            suffix = area_key[len("mask_area"):]
+            index = corruptions.mask_area_bin(values[area_key][:, None, None, None]).numpy()
             for b in np.unique(index):
-                row = bins.setdefault(int(b), {"num_images": 0})
+                row = bins.setdefault((suffix, int(b)), {"num_images": 0})
                 row["num_images"] += int(np.sum(index == b))
                 for k, v in values.items():
-                    row[k] = row.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64)[index == b]))
+                    if k.endswith(suffix):
+                        row[k] = row.get(k, 0.0) + float(np.sum(np.asarray(v, np.float64)[index == b]))
         count += int(batch.shape[0])
         if bar is not None:
             bar.update(count)
@@ -57,9 +60,9 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
                          "decode: not an image, truncated or empty)")
     out = {k: v / count for k, v in sums.items()}
     out["num_images"] = count
-    if bins:
-        out["area_bins"] = {_bin_name(b): {k: (v if k == "num_images" else v / row["num_images"])
-                                           for k, v in row.items()} for b, row in sorted(bins.items())}
+    for (suffix, b), row in sorted(bins.items()):
+        out.setdefault(f"area_bins{suffix}", {})[_bin_name(b)] = {
+            k: (v if k == "num_images" else v / row["num_images"]) for k, v in row.items()}
     return out
 
 
@@ -148,19 +151,35 @@ def evaluate_benchmarks(task, network, folders, channels: int, model_id: str, re
 
 
 def format_table(results: dict[str, float], task, title: str = "test set") -> str:
-    """A small text table: one row per reported metric, model vs the task's baseline."""
-    rows = [f"{title}: {results.get('num_images', '?')} images; baseline = {task.baseline_name}",
-            f"{'metric':<44} {'model':>10} {'baseline':>10}"]
+    """A small text table: one row per reported metric, model vs the task's baseline (and its
+    `extra_baselines`, one column each); "-" where a value is missing (e.g. baselines scored alone). Below it,
+    PSNR after paste-back per hole-area bin for each `area_bins*` group with more than one bin."""
+    extras = list(getattr(task, "extra_baselines", ()))
+    prefixes = ["", "baseline_"] + [f"baseline_{name}_" for name, _ in extras]
+    width = max([44] + [len(label) for _, label in task.report])
+    rows = [f"{title}: {results.get('num_images', '?')} images; baseline = {task.baseline_name}"
+            + "".join(f"; {name} = {label}" for name, label in extras),
+            f"{'metric':<{width}} {'model':>10} {'baseline':>10}" + "".join(f" {name[:13]:>13}" for name, _ in extras)]
+
+    def cell(value, w, digits=4):
+        return f"{value:>{w}.{digits}f}" if value is not None else f"{'-':>{w}}"
+
     for key, label in task.report:
-        if key in results:
-            base = results.get(f"baseline_{key}")
-            base_s = f"{base:>10.4f}" if base is not None else f"{'':>10}"
-            rows.append(f"{label:<44} {results[key]:>10.4f} {base_s}")
-    if len(results.get("area_bins", {})) > 1:
-        rows.append(f"by hole area ({'mean hole fraction':>10}): PSNR after paste-back (dB), model / baseline")
-        for name, row in results["area_bins"].items():
-            rows.append(f"  {name:<10} {row['num_images']:>6} images {row['mask_area']:>8.3f}   "
-                        f"{row['psnr']:>10.2f} / {row['baseline_psnr']:.2f}")
+        values = [results.get(p + key) for p in prefixes]
+        if any(v is not None for v in values):
+            rows.append(f"{label:<{width}} {cell(values[0], 10)} {cell(values[1], 10)}"
+                        + "".join(f" {cell(v, 13)}" for v in values[2:]))
+    for group in sorted(k for k in results if k.startswith("area_bins")):
+        if len(results[group]) < 2:
+            continue
+        suffix = group[len("area_bins"):]
+        names = " / ".join(["model", "baseline"] + [name for name, _ in extras])
+        rows.append(f"by hole area{' (' + suffix[1:] + ')' if suffix else ''}, mean hole fraction: PSNR after "
+                    f"paste-back (dB), {names}")
+        for name, row in results[group].items():
+            psnrs = " / ".join("-" if row.get(f"{p}psnr{suffix}") is None else f"{row[f'{p}psnr{suffix}']:.2f}"
+                               for p in prefixes)
+            rows.append(f"  {name:<10} {row['num_images']:>6} images {row[f'mask_area{suffix}']:>8.3f}   {psnrs}")
     return "\n".join(rows)
 
 

@@ -114,16 +114,19 @@ def super_resolution_metrics(prediction: tf.Tensor, target: tf.Tensor, scale: in
 
 
 def beats_baseline(results: dict, task) -> bool:
-    """True when the model is better than the task's baseline on every metric of `task.report` that has a
-    baseline, on the test split and on every benchmark folder in `results["benchmarks"]` (PSNR/SSIM higher,
-    L1/L2 lower). False when nothing could be compared."""
+    """True when the model is better than the task's baseline, and each of its `extra_baselines` (issue 37: the
+    classical inpainting methods), on every metric of `task.report` that has that baseline, on the test split and
+    on every benchmark folder in `results["benchmarks"]` (PSNR/SSIM higher, L1/L2 lower). False when nothing
+    could be compared."""
     compared = False
+    prefixes = ["baseline_"] + [f"baseline_{name}_" for name, _ in getattr(task, "extra_baselines", ())]
     for scores in [results, *(results.get("benchmarks") or {}).values()]:
         for key, _ in task.report:
-            if key in scores and f"baseline_{key}" in scores:
-                compared = True
-                lower_is_better = key.endswith(("_l1", "_l2"))
-                model, base = scores[key], scores[f"baseline_{key}"]
-                if (model >= base) if lower_is_better else (model <= base):
-                    return False
+            for prefix in prefixes:
+                if key in scores and f"{prefix}{key}" in scores:
+                    compared = True
+                    lower_is_better = key.endswith(("_l1", "_l2"))
+                    model, base = scores[key], scores[f"{prefix}{key}"]
+                    if (model >= base) if lower_is_better else (model <= base):
+                        return False
     return compared

@@ -5,15 +5,25 @@ needs from the export itself: the `serving_default` signature says whether the m
 its input size is fixed; the model card names the model id (its task: value range, SR scale, hole size). How a
 photo of another size is handled depends on the kind of model:
 
-  * fully convolutional models (`sr_autoencoder`, `imdn_x2/3/4`, `free_form_inpaint`) run at the photo's own
+  * fully convolutional inpainters (`free_form_inpaint`, `lama_ffc`): photos whose longer side is at most
+    `crop_trigger` (800 px) run whole, in one pass. Larger photos take IOPaint's "crop" strategy (its
+    `hd_strategy=CROP`, trigger 800, margin 128): the hole's connected groups of pixels (8-connected components,
+    `skimage.measure.label`) get each a crop of the photo around their bounding box, `crop_margin` (128) pixels
+    wider on every side (clipped at the photo's border); components whose crops overlap (or come within 8-16
+    pixels of each other: crops are merged on a grid of 8-pixel cells) share one crop. A crop whose longer side exceeds `crop_size` (1024 px, the largest side a crop is
+    inpainted at; IOPaint's resize limit is 1280) is resized down to it (bicubic, antialiased; a pixel of the
+    small mask is a hole where any hole pixel touches it), inpainted, and resized back. Only the group's own hole
+    pixels are pasted into the photo, at its full resolution; every other hole in a crop is unknown to the model
+    but filled from its own crop. Memory and time then grow with the holes' extent, not with the photo's size.
+  * other fully convolutional models (`sr_autoencoder`, `imdn_x2/3/4`, `ffdnet`) run at the photo's own
     size. Photos larger than one tile go through overlapping tiles: the image is cut into `tile` x `tile` cores
     (input pixels), each run with `overlap` extra pixels of context on every side, and only each tile's core is
     kept (no blending is needed: away from the photo's border a core sees the same context as in one whole-image
     pass, up to the network's receptive field beyond `overlap`). A super-resolver's tiles are tiles of its input
     (the low-resolution photo) and its output tile is `scale` times the input tile. IMDN's channel attention
     (CCA) pools statistics over the whole tile, so its tiles agree with the whole-photo pass closely but not
-    exactly (its 27 3x3 convolutions reach 27 input pixels, inside the default 32-pixel overlap). Tiles of an
-    inpainter with no hole pixel are copied unchanged. Peak memory then depends on the tile size, not on the
+    exactly (its 27 3x3 convolutions reach 27 input pixels, inside the default 32-pixel overlap). Tiles with a mask
+    but no hole pixel are copied unchanged. Peak memory then depends on the tile size, not on the
     photo size.
   * super-resolvers (`sr_autoencoder`, `imdn_x*`) upscale the whole photo, so they take no mask. An RGBA photo
     keeps its alpha channel: the output is RGBA, the alpha up-sampled bicubically (`corruptions.bicubic_upscale`,
@@ -54,7 +64,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from keras_inpaint import corruptions, exporting, registry, tasks
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-GENERATED_MASKS = ("centre", "free_form:thin", "free_form:medium", "free_form:thick", "brush")
+GENERATED_MASKS = ("centre", "free_form:thin", "free_form:medium", "free_form:thick", "free_form:boxes", "brush")
+CROP_TRIGGER = 800   # IOPaint hd_strategy_crop_trigger_size: inpainters run whole photos up to this longer side
+CROP_MARGIN = 128    # IOPaint hd_strategy_crop_margin: context around each group of holes
+CROP_SIZE = 1024     # the longest side a crop is inpainted at; larger crops are resized down to it
+_GROUP_CELL = 8      # crops are merged on a grid of 8-pixel cells (module docstring)
 DEFAULT_TILE, DEFAULT_OVERLAP = 256, 32   # predict.py's and app.py's --tile / --overlap defaults
 
 
@@ -130,8 +144,9 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
     `spec`: a mask image file (white, >= 128, = hole, with a warning if it has grey values; it must have the
     photo's size), 'alpha' (transparent
     pixels, alpha < 128, = hole), 'centre' (the centred square of half the photo's shorter side),
-    'box:x,y,w,h' (pixels), or a generated free-form mask ('free_form:thin|medium|thick', 'brush'; seeded by
-    `seed`, so reruns give the same holes).
+    'box:x,y,w,h' (pixels), a generated free-form mask ('free_form:thin|medium|thick|boxes', 'brush'; seeded by
+    `seed`, so reruns give the same holes), or 'brush:x,y,w,h': DeepFill v2's brush strokes drawn inside that box
+    only (a brushed-over object; seeded the same way).
 
     Raises:
       PredictError: unreadable mask, wrong size, no alpha channel, bad box, or a mask with no hole pixel or
@@ -148,15 +163,20 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
         side = min(h, w) // 2
         mask = np.zeros((h, w), np.float32)
         mask[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side] = 1.0
-    elif spec.startswith("box:"):
+    elif spec.startswith(("box:", "brush:")):
+        kind, _, numbers = spec.partition(":")
         try:
-            x, y, bw, bh = (int(v) for v in spec[4:].split(","))
+            x, y, bw, bh = (int(v) for v in numbers.split(","))
         except ValueError:
-            raise PredictError(f"--mask={spec!r}: expected box:x,y,w,h in pixels") from None
+            raise PredictError(f"--mask={spec!r}: expected {kind}:x,y,w,h in pixels") from None
         if bw <= 0 or bh <= 0 or x < 0 or y < 0 or x + bw > w or y + bh > h:
             raise PredictError(f"{path}: box {x},{y},{bw},{bh} does not fit in the {w}x{h} image")
         mask = np.zeros((h, w), np.float32)
-        mask[y:y + bh, x:x + bw] = 1.0
+        if kind == "box":
+            mask[y:y + bh, x:x + bw] = 1.0
+        else:
+            mask[y:y + bh, x:x + bw] = corruptions.brush_stroke_mask([1, bh, bw], tf.constant(seed, tf.int64)
+                                                                     ).numpy()[0, :, :, 0]
     elif spec in GENERATED_MASKS:
         stateless = tf.constant(seed, tf.int64)
         if spec == "brush":
@@ -167,7 +187,7 @@ def parse_mask(spec: str | None, path: str, image: np.ndarray, alpha: np.ndarray
     else:
         if not os.path.isfile(spec):
             raise PredictError(f"--mask {spec}: no such file (expected a mask image file, alpha, centre, "
-                               "box:x,y,w,h, free_form:thin|medium|thick or brush)")
+                               "box:x,y,w,h, free_form:thin|medium|thick|boxes, brush or brush:x,y,w,h)")
         try:
             with Image.open(spec) as m:
                 grey = np.asarray(ImageOps.exif_transpose(m).convert("L"))
@@ -228,14 +248,23 @@ class Predictor:
 
     Args:
       path: export directory (`saved_models/<model>/<N>`).
-      tile: core tile side in input pixels for fully convolutional models (rounded down to the model's size
+      tile: core tile side in input pixels for fully convolutional restorers (rounded down to the model's size
         multiple); photos whose sides are both <= tile run in one piece.
       overlap: context pixels added on each side of a tile (rounded up to the size multiple).
+      crop_trigger, crop_margin, crop_size: fully convolutional inpainters: the longer side above which a photo
+        is inpainted through crops around its holes, the context around each group of holes, and the longest
+        side a crop is inpainted at (module docstring).
     Raises:
-      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown model id in the card.
+      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown model id in the card, or crop
+        settings that are not positive.
     """
 
-    def __init__(self, path: str, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP):
+    def __init__(self, path: str, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP, crop_trigger: int = CROP_TRIGGER,
+                 crop_margin: int = CROP_MARGIN, crop_size: int = CROP_SIZE):
+        if min(crop_trigger, crop_size) <= 0 or crop_margin < 0:
+            raise ValueError(f"crop_trigger and crop_size must be positive and crop_margin >= 0, got "
+                             f"{crop_trigger}, {crop_size}, {crop_margin}")
+        self.crop_trigger, self.crop_margin, self.crop_size = int(crop_trigger), int(crop_margin), int(crop_size)
         self.card = exporting.load_model_card(path)
         self._loaded = tf.saved_model.load(path)
         self._serve = self._loaded.signatures["serving_default"]
@@ -339,7 +368,14 @@ class Predictor:
             raise PredictError(f"{info.id} fills holes: give --mask (a file, alpha, centre, box:x,y,w,h or "
                                f"{'|'.join(GENERATED_MASKS[1:])})")
         x = self._channels_in(image)
-        if info.size is None:
+        if info.size is None and info.kind == "inpaint":
+            if max(x.shape[:2]) > self.crop_trigger:
+                out = self._hole_crops(x, mask, progress)
+            else:
+                _report(progress, 0, 1)
+                out = self._run(x, mask)
+                _report(progress, 1, 1)
+        elif info.size is None:
             out = self._tiled(x, mask, progress=progress)
         elif info.kind == "inpaint":
             out = self._crops(x, mask, progress)
@@ -357,9 +393,63 @@ class Predictor:
                 out = np.where(mask[..., None] > 0, out, image)   # known pixels bit-identical
         return out
 
+    def hole_groups(self, mask: np.ndarray) -> tuple[np.ndarray, list[tuple[tuple[int, int, int, int], list[int]]]]:
+        """The crops of the crop strategy (module docstring) for `mask` `[H, W]` (nonzero = hole).
+
+        Returns (labels int `[H, W]`: 0 known, k the hole's k-th 8-connected component; [((y0, x0, y1, x1) of a
+        crop, [component labels it pastes]), ...]). Each component belongs to exactly one crop.
+        """
+        from skimage.measure import label, regionprops   # a core dependency; imported when a photo needs it
+
+        h, w = mask.shape[:2]
+        labels = label(mask > 0, connectivity=2)
+        regions = regionprops(labels)
+        if not regions:
+            return labels, []
+        m, cell = self.crop_margin, _GROUP_CELL
+        boxes = np.array([r.bbox for r in regions], np.int64)                   # y0, x0, y1, x1 (ends exclusive)
+        boxes = np.stack([np.maximum(boxes[:, 0] - m, 0), np.maximum(boxes[:, 1] - m, 0),
+                          np.minimum(boxes[:, 2] + m, h), np.minimum(boxes[:, 3] + m, w)], axis=1)
+        coarse = np.zeros((-(-h // cell), -(-w // cell)), bool)                 # the crops, drawn on 8x8 cells
+        for y0, x0, y1, x1 in boxes:
+            coarse[y0 // cell:-(-y1 // cell), x0 // cell:-(-x1 // cell)] = True
+        group = label(coarse, connectivity=1)[boxes[:, 0] // cell, boxes[:, 1] // cell]
+        crops = []
+        for g in np.unique(group):
+            members = np.nonzero(group == g)[0]
+            box = (int(boxes[members, 0].min()), int(boxes[members, 1].min()), int(boxes[members, 2].max()),
+                   int(boxes[members, 3].max()))
+            crops.append((box, [regions[i].label for i in members]))
+        return labels, crops
+
+    def _hole_crops(self, x: np.ndarray, mask: np.ndarray, progress: Callable[[int, int], None] | None = None
+                    ) -> np.ndarray:
+        """Fully convolutional inpainters on large photos: the crop strategy of the module docstring."""
+        labels, crops = self.hole_groups(mask)
+        out = x.copy()
+        _report(progress, 0, len(crops))
+        for done, ((y0, x0, y1, x1), members) in enumerate(crops, 1):
+            crop, crop_mask = x[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+            if (crop_mask > 0).all():
+                raise PredictError("the hole fills a whole crop: no known pixel around it")
+            side = max(y1 - y0, x1 - x0)
+            if side > self.crop_size:
+                size = (max(1, round((y1 - y0) * self.crop_size / side)), max(1, round((x1 - x0) * self.crop_size
+                                                                                        / side)))
+                small_mask = (_resize((crop_mask[..., None] > 0).astype(np.uint8) * 255, size)[..., 0] > 0)
+                if small_mask.all():
+                    raise PredictError("the hole fills a whole crop: no known pixel around it")
+                filled = _resize(self._run(_resize(crop, size), small_mask.astype(np.float32)), (y1 - y0, x1 - x0))
+            else:
+                filled = self._run(crop, crop_mask)
+            own = np.isin(labels[y0:y1, x0:x1], members)
+            out[y0:y1, x0:x1][own] = filled[own]
+            _report(progress, done, len(crops))
+        return out
+
     def _tiled(self, x: np.ndarray, mask: np.ndarray | None, noise_level: float | None = None,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Fully convolutional models: whole photo, or overlapping tiles keeping each tile's core."""
+        """Fully convolutional restorers: whole photo, or overlapping tiles keeping each tile's core."""
         h, w = x.shape[:2]
         s, t, o = self.info.scale, self.tile, self.overlap
         if h <= t and w <= t:

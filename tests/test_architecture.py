@@ -19,7 +19,7 @@ PACKAGE = ROOT / "keras_inpaint"
 
 # Layers from the bottom up; a module may import its own layer and the ones below, never above.
 LAYERS = [
-    ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models"}),
+    ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models", "classical"}),
     ("latent search", {"latent_inpainting"}),      # the z-search algorithm the latent tasks wrap
     ("tasks", {"tasks"}),
     ("registry", {"registry"}),

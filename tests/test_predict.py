@@ -68,19 +68,22 @@ def test_fixed_size_inpainters_fill_a_hole_in_a_photo_of_any_size(model_id, phot
         assert (out[~known] != photo[~known]).any()                # and the hole was filled
 
 
-def test_any_size_inpainter_runs_at_full_size_tiled_or_not(photo, untrained_export):
+def test_any_size_inpainter_runs_whole_or_through_crops_around_its_holes(photo, untrained_export):
+    """Up to `crop_trigger` the photo runs whole; above it, through a crop of the hole's box plus `crop_margin`
+    (tests/test_photo_inpainting.py checks the crop strategy's paste-back in detail)."""
     path = untrained_export("free_form_inpaint")
     mask = box_mask(photo.shape, 30, 40, 40, 70)
-    whole = prediction.Predictor(path, tile=1024).predict(photo, mask)
-    tiled_predictor = prediction.Predictor(path, tile=32, overlap=32)
-    calls = []                                   # progress (app.py's bar): before the first tile, after each
-    tiled = tiled_predictor.predict(photo, mask, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(i, 20) for i in range(21)]                 # 110x150 in 32-pixel tiles: 4 x 5
-    np.testing.assert_array_equal(tiled, tiled_predictor.predict(photo, mask))   # it changes nothing
-    for out in (whole, tiled):
+    whole = prediction.Predictor(path).predict(photo, mask)          # 150x110 <= 800: one pass
+    cropping = prediction.Predictor(path, crop_trigger=64, crop_margin=24)
+    assert [box for box, _ in cropping.hole_groups(mask)[1]] == [(6, 16, 94, 134)]   # hole box + 24, clipped
+    calls = []                                   # progress (app.py's bar): before the first crop, after each
+    cropped = cropping.predict(photo, mask, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 1), (1, 1)]
+    np.testing.assert_array_equal(cropped, cropping.predict(photo, mask))   # progress changes nothing
+    for out in (whole, cropped):
         assert out.shape == photo.shape
         np.testing.assert_array_equal(out[mask == 0], photo[mask == 0])
-    assert np.mean(np.abs(whole.astype(int) - tiled.astype(int))[mask > 0]) < 8.0
+    assert np.mean(np.abs(whole.astype(int) - cropped.astype(int))[mask > 0]) < 8.0
 
 
 def test_super_resolution_tiles_agree_with_one_pass_away_from_borders(photo):

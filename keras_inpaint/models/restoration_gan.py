@@ -32,16 +32,21 @@ class ReflectionPadding2D(layers.Layer):
     """Reflection padding of the two spatial axes of NHWC tensors (R-DB `layer_utils.ReflectionPadding2D`).
 
     Input float `[N, H, W, C]`; output `[N, H + 2p, W + 2p, C]` (p = `padding`, an int or (ph, pw)), padded
-    with `mode="REFLECT"` (the border pixel is not repeated). Requires p < H and p < W. No weights.
+    with `mode="REFLECT"` (the border pixel is not repeated; requires p < H and p < W), or with
+    `mode="symmetric"` (the border pixel repeated; requires p <= H and p <= W, so a 1-pixel map can be padded by
+    1). No weights.
     """
 
-    def __init__(self, padding=1, **kwargs):
+    def __init__(self, padding=1, mode: str = "reflect", **kwargs):
         super().__init__(**kwargs)
+        if mode not in ("reflect", "symmetric"):
+            raise ValueError(f"mode must be 'reflect' or 'symmetric', got {mode!r}")
         self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        self.mode = mode
 
     def call(self, x):
         ph, pw = self.padding
-        return keras.ops.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], mode="reflect")
+        return keras.ops.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], mode=self.mode)
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -49,7 +54,7 @@ class ReflectionPadding2D(layers.Layer):
         return (n, None if h is None else h + 2 * ph, None if w is None else w + 2 * pw, c)
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
+        return {**super().get_config(), "padding": self.padding, "mode": self.mode}
 
 
 def _bn_relu(x, name, synchronized):

@@ -39,6 +39,9 @@ class Task(abc.ABC):
       builtin_ops: trace the serving functions with ops that the ONNX and LiteRT converters have (e.g.
         `corruptions.bicubic_upscale(..., builtin_ops=True)`), equal to TensorFlow's own within float32
         rounding; set on the task that `keras_inpaint.portable` converts, False for SavedModels and training.
+      extra_baselines: ((name, label), ...): baselines scored besides the main one, each metric under the key
+        `baseline_<name>_<metric>` (the photo inpainter's classical methods); printed as extra columns and
+        counted by `metrics.beats_baseline`. Empty for most tasks.
     Instance attributes every task sets: `image_shape` (H, W, C) of the stored training images,
     `value_range` ((0, 1) or (-1, 1): the range of `make_pair` / `restore` tensors), `report` ((metric key,
     label), ... in print order) and `baseline_name`.
@@ -53,6 +56,7 @@ class Task(abc.ABC):
     quick_run_test_images: int | None = None
     training_only_options: tuple[str, ...] = ()
     builtin_ops: bool = False
+    extra_baselines: tuple[tuple[str, str], ...] = ()
 
     @abc.abstractmethod
     def make_pair(self, images: tf.Tensor, seed=None):
@@ -70,7 +74,9 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Per-image metrics `[N]` of the model and, prefixed `baseline_`, of the task's baseline (SPEC §3)."""
+        """Per-image metrics `[N]` of the model and, prefixed `baseline_`, of the task's baseline (SPEC §3; and
+        `baseline_<name>_` for each of `extra_baselines`). A key `mask_area` (or `mask_area_<suffix>`) holds each
+        image's hole fraction, which `evaluation.evaluate` bins the metrics (ending in `_<suffix>`) by."""
 
     @abc.abstractmethod
     def grid(self, network, images: tf.Tensor) -> tf.Tensor:

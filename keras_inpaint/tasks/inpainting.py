@@ -1,9 +1,13 @@
-"""Inpainting tasks: a fixed centred hole (seed 000's context encoders) and arbitrary masks (seed 001's
-conditional DCGAN, the free-form inpainter of issue 13), with the mask recipes of training and evaluation."""
+"""Inpainting tasks: a fixed centred hole (seed 000's context encoders), arbitrary masks (seed 001's
+conditional DCGAN, the free-form inpainter of issue 13) and natural photos of any size scored against classical
+methods (the photo inpainter of issue 37), with the mask recipes of training and evaluation."""
 from __future__ import annotations
+
+import copy
 
 import tensorflow as tf
 
+from keras_inpaint import classical as classical_baselines
 from keras_inpaint import corruptions, metrics
 from keras_inpaint.data import to_model_range, to_uint8, to_unit_range
 from keras_inpaint.tasks.base import Task, check_mask, content_seed, image_and_mask_specs, rows_grid, run_padded
@@ -122,15 +126,18 @@ class CentreHoleInpainting(Task):
 MASK_EVAL_SEED = 30_01  # first seed word of evaluation random-box masks (the second word hashes the pixels)
 
 
-MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "brush", "mixed",
-              "mixed_centre")
+MASK_KINDS = ("centre", "random_box", "free_form:thin", "free_form:medium", "free_form:thick", "free_form:boxes",
+              "brush", "mixed", "mixed_centre", "lama")
 # The mixtures: per batch, one kind drawn with these probabilities. "mixed" is the free_form_inpaint training
-# default; "mixed_centre" gives the centre square half the batches (the fine-tuning of free_form_inpaint/3).
+# default; "mixed_centre" gives the centre square half the batches (the fine-tuning of free_form_inpaint/3);
+# "lama" is lama_ffc's: LaMa's thin / medium / thick strokes and its box masks, a quarter each (issue 37).
 MASK_MIXTURES = {
     "mixed": (("centre", 0.25), ("random_box", 0.25), ("free_form:thin", 1 / 6), ("free_form:medium", 1 / 6),
               ("free_form:thick", 1 / 6)),
     "mixed_centre": (("centre", 0.5), ("random_box", 0.125), ("free_form:thin", 0.125),
                      ("free_form:medium", 0.125), ("free_form:thick", 0.125)),
+    "lama": (("free_form:thin", 0.25), ("free_form:medium", 0.25), ("free_form:thick", 0.25),
+             ("free_form:boxes", 0.25)),
 }
 MIXED_MASKS = MASK_MIXTURES["mixed"]
 
@@ -140,8 +147,9 @@ def make_mask(kind: str, images: tf.Tensor, seed, hole: int = 32, box_area=(1 / 
 
     "centre": the centred `hole` x `hole` square (images of a static size); "random_box": one box of
     `box_area` of the image (`corruptions.random_box_mask`); "free_form:thin|medium|thick": LaMa's strokes and
-    boxes (`corruptions.free_form_mask`); "brush": DeepFill v2's strokes (`corruptions.brush_stroke_mask`);
-    "mixed" / "mixed_centre": one kind of `MASK_MIXTURES[kind]` for the whole batch, drawn from `seed`.
+    boxes, "free_form:boxes" LaMa's box masks alone (`corruptions.free_form_mask`); "brush": DeepFill v2's strokes
+    (`corruptions.brush_stroke_mask`); "mixed" / "mixed_centre" / "lama": one kind of `MASK_MIXTURES[kind]` for
+    the whole batch, drawn from `seed`.
 
     Raises:
       ValueError: unknown kind.
@@ -282,3 +290,125 @@ class MaskedInpainting(CentreHoleInpainting):
         if self.any_size:
             images, mask = image_and_mask_specs((None, None, self.image_shape[2]))
         return {"serving_default": (self.serve, [images, mask]), **centre}
+
+
+EVAL_PRESETS = ("thin", "medium", "thick")   # LaMa's evaluation masks (its random_{thin,medium,thick} sets)
+
+
+class PhotoInpainting(MaskedInpainting):
+    """Free-form inpainting of natural photos of any size, scored against classical methods (issue 37: `lama_ffc`).
+
+    Training (`make_pair`, on random P x P crops of photos from `data.patch_pipeline`): the crop in [0, 1] with
+    its hole set to `fill_value` (0, as LaMa's `img * (1 - mask)`) and the mask as a fourth channel (SPEC §2,
+    1.0 = hole); target the whole crop. Masks of kind `mask` (default "lama": one of LaMa's thin / medium / thick
+    strokes or its box masks per batch, `MASK_MIXTURES`), drawn in the input pipeline from its per-batch seed and
+    sized for the crop (`corruptions.free_form_mask`: LaMa's 256-pixel sizes scaled by min(H, W) / 256).
+
+    Evaluation (`evaluate_batch`, whole photos, batch 1): for each of `eval_masks` (LaMa's thin, medium and thick
+    presets, sized for the photo: x1.25 on a 481x321 CBSD68 photo) one fixed mask per photo, seeded by its pixels
+    (`content_seed(images, MASK_EVAL_SEED)`: the same holes `free_form_inpaint` gets with `--mask=free_form:<p>`,
+    whichever model or baseline is scored); PSNR / SSIM of the whole photo after paste-back and the hole's PSNR /
+    L1 / L2 (SPEC §3), keys suffixed `_<preset>` (`psnr_thin`, ...), with `mask_area_<preset>` for the per-area
+    bins (`evaluation.evaluate`). Baselines on the same holes: the mean colour of the known pixels
+    (`baseline_<metric>_<preset>`, SPEC §3) and each of the `classical` methods (`keras_inpaint.classical`:
+    OpenCV Telea and Navier-Stokes, radius 5, and scikit-image's biharmonic inpainting;
+    `baseline_<method>_<metric>_<preset>`; listed in `extra_baselines`). Without the `[eval]` extra the classical
+    baselines are skipped with a warning. `network=None` scores the baselines alone
+    (`python -m keras_inpaint.cli.baselines`).
+
+    Export (SPEC §4): `serving_default` takes uint8 `images` `[N, H, W, C]` of any size and a float32 `mask`
+    `[N, H, W, 1]`; returns uint8 `images`, known pixels unchanged. No `centre_mask` signature (photos have no
+    fixed hole). Inputs are padded to a multiple of `multiple` (8) and cropped back (`run_padded`).
+
+    Args:
+      image_shape: (P, P, C), the training crop.
+      value_range: the network's range ((0, 1): LaMa's sigmoid output).
+      fill_value: hole value of the network input.
+      mask: training mask kind (`MASK_KINDS`; default "lama").
+      eval_masks: LaMa presets of the evaluation (`corruptions.FREE_FORM_PRESETS`).
+      classical: classical baselines of the evaluation (keys of `classical.METHODS`; () for none).
+      multiple: the network's size multiple.
+      hole: side of the centre square that `fill` reports (unused by photos; `MaskedInpainting`'s).
+    Raises:
+      ValueError: unknown mask kind, evaluation preset or classical method.
+    """
+
+    # a quick run (shorter than the schedule, or --max_examples) scores 8 test photos unless --test_examples says
+    # otherwise: each photo costs 3 masks x (the model + 3 classical methods; biharmonic ~1-2 s)
+    quick_run_test_images = 8
+
+    def __init__(self, image_shape, value_range=(0.0, 1.0), fill_value: float = 0.0, mask: str = "lama",
+                 eval_masks=EVAL_PRESETS, classical=tuple(classical_baselines.METHODS), multiple: int = 8,
+                 hole: int = 32):
+        super().__init__(image_shape, hole=hole, value_range=value_range, fill_value=fill_value, mask=mask,
+                         mask_input=True, any_size=True, multiple=multiple)
+        unknown = sorted(set(eval_masks) - set(corruptions.FREE_FORM_PRESETS))
+        if unknown or not eval_masks:
+            raise ValueError(f"eval_masks must be LaMa presets ({', '.join(corruptions.FREE_FORM_PRESETS)}), got "
+                             f"{tuple(eval_masks)!r}")
+        unknown = sorted(set(classical) - set(classical_baselines.METHODS))
+        if unknown:
+            raise ValueError(f"classical baselines must be among {', '.join(classical_baselines.METHODS)}, got "
+                             f"{', '.join(unknown)}")
+        self.eval_masks = tuple(eval_masks)
+        self.classical = tuple(classical)
+        self.extra_baselines = tuple((m, classical_baselines.METHODS[m]) for m in self.classical)
+        self.report = tuple(item for p in self.eval_masks for item in (
+            (f"psnr_{p}", f"PSNR whole photo after paste-back, LaMa {p} (dB)"),
+            (f"ssim_{p}", f"SSIM whole photo after paste-back, LaMa {p}"),
+            (f"hole_psnr_{p}", f"PSNR of the hole only, LaMa {p} (dB)")))
+        self._warned = False
+
+    def eval_mask(self, preset: str, images: tf.Tensor) -> tf.Tensor:
+        """The fixed evaluation mask of LaMa `preset` for uint8 `images` `[N, H, W, C]`, float32 `[N, H, W, 1]`."""
+        return make_mask(f"free_form:{preset}", images, content_seed(images, MASK_EVAL_SEED))
+
+    def _methods(self) -> tuple[str, ...]:
+        if self.classical and not classical_baselines.available():
+            if not self._warned:
+                print(f"warning: {classical_baselines.INSTALL_HINT}; they are left out of this evaluation")
+                self._warned = True
+            return ()
+        return self.classical
+
+    def evaluate_batch(self, network, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Per-photo metrics `[N]` for every evaluation preset (class docstring): the model's (none when `network`
+        is None), the mean colour's (`baseline_`) and each classical method's (`baseline_<method>_`)."""
+        target = tf.cast(images, tf.float32) / 255.0
+        methods = self._methods()
+        out = {}
+        for preset in self.eval_masks:
+            mask = self.eval_mask(preset, images)
+            filled = {"baseline_": corruptions.mean_colour_fill(target, mask)}
+            for method in methods:
+                filled[f"baseline_{method}_"] = classical_baselines.fill(method, target, mask)
+            if network is not None:
+                filled[""] = to_unit_range(self.restore(network, images, mask=mask)["restored"], self.value_range)
+            for prefix, restored in filled.items():
+                for k, v in metrics.inpainting_metrics(restored, target, mask).items():
+                    out[f"{prefix}{k}_{preset}"] = v
+            out[f"mask_area_{preset}"] = tf.reduce_mean(mask, axis=[1, 2, 3])
+        return out
+
+    def grid(self, network, images: tf.Tensor) -> tf.Tensor:
+        """Image grid, uint8 `[1, N*H, K*W, C]`, with the middle evaluation preset's masks (LaMa medium): masked
+        input | output (pasted back) | OpenCV Telea (when it is one of `classical` and installed) | original."""
+        mask = self.eval_mask(self.eval_masks[len(self.eval_masks) // 2], images)
+        r = self.restore(network, images, mask=mask)
+        columns = [to_uint8(r["input"], self.value_range), to_uint8(r["restored"], self.value_range)]
+        if "telea" in self._methods():
+            telea = classical_baselines.fill("telea", tf.cast(images, tf.float32) / 255.0, mask)
+            columns.append(to_uint8(telea, (0.0, 1.0)))
+        return rows_grid(columns + [tf.cast(images, tf.uint8)])
+
+    def validation_view(self, val_examples: int):
+        """The per-epoch validation: this task without the classical baselines (they do not change during
+        training, and need the `[eval]` extra), on `val_examples` images."""
+        view = copy.copy(self)
+        view.classical, view.extra_baselines = (), ()
+        return view, int(val_examples)
+
+    def serving_signatures(self):
+        """{name: (function, input TensorSpecs)}: `serving_default` only (images and mask of any size)."""
+        images, mask = image_and_mask_specs((None, None, self.image_shape[2]))
+        return {"serving_default": (self.serve, [images, mask])}

@@ -176,7 +176,7 @@ def _train(run: Run, extra_callbacks, verbose) -> dict:
         train_ds = distribute.distribute_training_input(
             strategy, lambda: training_stream(run, config.seed + done), config.batch_size)
         val_task, val_examples = task.validation_view(config.val_examples)
-        if val_task is not task and chief:   # z-search tasks: a cheaper per-epoch validation (issue 15)
+        if val_task is not task and chief and task.latent_search:   # a cheaper per-epoch z-search (issue 15)
             print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
                   f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
         # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)

@@ -1,0 +1,199 @@
+"""`lama_ffc`: a small LaMa generator for photo inpainting (issue 37): fast Fourier convolution ResNet blocks.
+
+Design: Suvorov et al., "Resolution-robust Large Mask Inpainting with Fourier Convolutions" (LaMa, WACV 2022):
+§3.1 "Global context within early layers" and Fig. 2 (a ResNet-like inpainting network of 3 downsampling
+blocks, residual blocks of fast Fourier convolutions and 3 upsampling blocks; the input is the image with its
+hole zeroed and the mask, 4 channels); the FFC itself is Chi, Jiang, Mu, "Fast Fourier Convolution" (NeurIPS
+2020, §3). Layer widths, block counts and the channel split follow the authors' released configurations
+(advimman/lama `configs/training/generator/ffc_resnet_075.yaml`, "LaMa-Fourier": ngf 64, 3 downsamplings, 9 FFC
+ResNet blocks, ratio_g 0.75, sigmoid output; `big-lama.yaml`: 18 blocks), at a width this 2-core CPU can train:
+`WIDTH` 32 where LaMa uses 64 and the widths capped at `MAX_WIDTH` 128 where LaMa caps at 1024 (its bottleneck
+has 512 channels), i.e. ~1/13 of LaMa-Fourier's parameters (the paper's comparison lists LaMa-Fourier at 27M and
+Big LaMa at 51M).
+
+  G (input: the image in [0, 1] with its hole set to 0, and the mask (1.0 = hole), concatenated: [N, H, W, 4];
+     H, W multiples of 8 -- `tasks.run_padded` pads other sizes):
+     init     ReflectionPad 3, Conv 7x7 w (no bias), BN, ReLU                      (H)
+     down1    ReflectionPad 1, Conv 3x3 /2 2w (no bias), BN, ReLU                 (H/2)
+     down2    ReflectionPad 1, Conv 3x3 /2 min(4w, M), BN, ReLU                   (H/4)
+     down3    ReflectionPad 1, Conv 3x3 /2 to C = min(8w, M) channels, split into a local part of l = C - g and
+              a global part of g = int(0.75 C) channels (LaMa's ratio_gout 0.75): two convolutions (l2l, l2g),
+              each with its BN and ReLU                                           (H/8)
+     block1..9  FFC ResNet block: x + FFC_BN_ReLU(FFC_BN_ReLU(x)) on both parts, where one FFC maps (x_l, x_g) to
+              y_l = Conv3x3(x_l) + Conv3x3(x_g)   (l2l + g2l; computed as one 3x3 convolution of [x_l, x_g])
+              y_g = Conv3x3(x_l) + SpectralTransform(x_g)                          (l2g + g2g)
+              all 3x3 convolutions reflection-padded and without bias; then BN + ReLU on y_l and on y_g.
+              SpectralTransform(g -> g): Conv 1x1 g/2 (no bias), BN, ReLU -> h;
+                FourierUnit(h): real 2-D FFT over H, W ('ortho' norm), real and imaginary parts as 2 x g/2
+                channels, Conv 1x1 (no bias), BN, ReLU, inverse real FFT back to H x W;
+                out = Conv 1x1 g (no bias) of (h + FourierUnit(h))   (LaMa: enable_lfu False)
+     concat   [x_l, x_g] -> C channels
+     up1..3   ConvTranspose 3x3 /2 (bias) to min(4w, M), 2w, w channels, BN, ReLU (H/4, H/2, H)
+     image    ReflectionPad 3, Conv 7x7 3 (bias), sigmoid; then paste-back of the known pixels (SPEC §2), float32.
+  With w = 32, M = 128, 9 blocks: 2,005,315 parameters (`PARAMS`, BN moving statistics included; the test
+  recomputes it from this table). Every FFC has an image-wide receptive field at H/8 through its Fourier unit,
+  which is what lets LaMa generalise to photos larger than its training crops (Fig. 1: "generalizes to
+  high-resolution images, while trained only in low 256x256 resolution").
+
+Padding: LaMa pads every convolution by reflection (`padding_mode='reflect'`, the border pixel not repeated);
+here by symmetric reflection (the border pixel repeated), which also works where a map is 1 pixel wide (the
+bottleneck of an 8x8 input), so the network runs on any multiple of 8. Written "ReflectionPad" in the table.
+
+Mixed precision: `tf.signal.rfft2d` / `irfft2d` take float32 only, so the two FFT layers cast their input to
+float32, transform, and return the layer's compute dtype (bfloat16 under mixed_bfloat16): the 1x1 convolution
+of the Fourier unit then runs in bfloat16 like every other convolution.
+
+The discriminator is the PatchGAN with feature outputs of `free_form_inpaint`
+(`keras_inpaint.models.free_form.build_patch_discriminator`), any input size.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from keras_inpaint.models.free_form import PasteBack
+from keras_inpaint.models.restoration_gan import ReflectionPadding2D
+from keras_inpaint.precision import OUTPUT_DTYPE
+
+WIDTH = 32            # LaMa: ngf 64
+MAX_WIDTH = 128       # LaMa: max_features 1024 (bottleneck 8 x 64 = 512)
+BLOCKS = 9            # LaMa-Fourier: 9 FFC ResNet blocks (Big LaMa: 18)
+DOWNSAMPLINGS = 3     # LaMa: n_downsampling 3
+GLOBAL_RATIO = 0.75   # LaMa: ratio_gin = ratio_gout = 0.75 in the ResNet blocks
+MULTIPLE = 2 ** DOWNSAMPLINGS   # H and W must be multiples of 8 (tasks pad)
+PADDING = "symmetric" # LaMa pads by reflection; symmetric also pads the 1x1 bottleneck of an 8x8 input
+PARAMS = 2_005_315    # the defaults' count (module docstring table; tests/test_photo_inpainting.py recomputes it)
+
+
+def _float32_fft_size(x):
+    """(float32 `x`, H, W as float32 scalars) of an NHWC tensor."""
+    shape = tf.shape(x)
+    return tf.cast(x, tf.float32), tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+
+
+@keras.saving.register_keras_serializable(package="keras_inpaint")
+class RealFFT2D(layers.Layer):
+    """Real 2-D FFT over the spatial axes with 'ortho' normalisation (LaMa's FourierUnit, `torch.fft.rfftn(...,
+    norm='ortho')`): `[N, H, W, C]` -> `[N, H, W // 2 + 1, 2C]`, the real parts in channels 0..C-1 and the
+    imaginary parts in C..2C-1. Computed in float32 (`tf.signal.rfft2d` takes no bfloat16), returned in the
+    layer's compute dtype. No weights."""
+
+    def call(self, x):
+        x, h, w = _float32_fft_size(x)
+        spectrum = tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))          # [N, C, H, W//2+1] complex64
+        spectrum = tf.concat([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1) / tf.sqrt(h * w)
+        return tf.cast(tf.transpose(spectrum, [0, 2, 3, 1]), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, h, None if w is None else w // 2 + 1, 2 * c)
+
+
+@keras.saving.register_keras_serializable(package="keras_inpaint")
+class InverseRealFFT2D(layers.Layer):
+    """The inverse of `RealFFT2D`: inputs `[spectrum [N, H, W // 2 + 1, 2C], reference [N, H, W, *]]` (the
+    reference only gives H and W, as `irfftn(s=x.shape[-2:])` does) -> `[N, H, W, C]`, 'ortho' normalisation,
+    float32 inside, the layer's compute dtype out. No weights."""
+
+    def call(self, inputs):
+        spectrum, reference = inputs
+        spectrum = tf.cast(spectrum, tf.float32)
+        real, imag = tf.split(tf.transpose(spectrum, [0, 3, 1, 2]), 2, axis=1)   # [N, C, H, W//2+1] each
+        shape = tf.shape(reference)
+        h, w = shape[1], shape[2]
+        x = tf.signal.irfft2d(tf.complex(real, imag), fft_length=tf.stack([h, w]))
+        x = x * tf.sqrt(tf.cast(h * w, tf.float32))      # irfft2d divides by H * W; 'ortho' by sqrt(H * W)
+        return tf.cast(tf.transpose(x, [0, 2, 3, 1]), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        spectrum, reference = input_shape
+        return (spectrum[0], reference[1], reference[2], spectrum[3] // 2)
+
+
+def _bn_relu(x, name: str):
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _conv(x, filters: int, kernel: int, name: str, strides: int = 1):
+    """LaMa's padded convolution without bias (symmetric padding: module docstring)."""
+    x = ReflectionPadding2D(kernel // 2, mode=PADDING, name=f"{name}_pad")(x)
+    return layers.Conv2D(filters, kernel, strides=strides, use_bias=False, name=name)(x)
+
+
+def _spectral_transform(x_g, channels: int, name: str):
+    """SpectralTransform (FFC §3.2; LaMa `SpectralTransform`, enable_lfu False): `[N, h, w, g]` -> channels."""
+    half = channels // 2
+    h = _bn_relu(layers.Conv2D(half, 1, use_bias=False, name=f"{name}_conv1")(x_g), f"{name}_conv1")
+    spectrum = RealFFT2D(name=f"{name}_rfft")(h)
+    spectrum = _bn_relu(layers.Conv2D(2 * half, 1, use_bias=False, name=f"{name}_fu_conv")(spectrum),
+                        f"{name}_fu")
+    fu = InverseRealFFT2D(name=f"{name}_irfft")([spectrum, h])
+    return layers.Conv2D(channels, 1, use_bias=False, name=f"{name}_conv2")(layers.Add(name=f"{name}_sum")([h, fu]))
+
+
+def _ffc_bn_relu(x_l, x_g, name: str):
+    """One FFC_BN_ACT of a ResNet block (module docstring): (x_l, x_g) -> (y_l, y_g), same channel counts."""
+    local, glob = x_l.shape[-1], x_g.shape[-1]
+    both = layers.Concatenate(name=f"{name}_cat")([x_l, x_g])
+    y_l = _conv(both, local, 3, f"{name}_to_local")                    # l2l + g2l
+    y_g = layers.Add(name=f"{name}_global_sum")([_conv(x_l, glob, 3, f"{name}_l2g"),
+                                                 _spectral_transform(x_g, glob, f"{name}_g2g")])
+    return _bn_relu(y_l, f"{name}_local"), _bn_relu(y_g, f"{name}_global")
+
+
+def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_width: int = MAX_WIDTH,
+                         blocks: int = BLOCKS, downsamplings: int = DOWNSAMPLINGS,
+                         global_ratio: float = GLOBAL_RATIO) -> keras.Model:
+    """The FFC ResNet generator (module docstring table), fully convolutional.
+
+    Input: float32 `[N, H, W, 4]`: channels 0-2 the image in [0, 1] with the hole set to 0, channel 3 the mask
+    (1.0 = hole); H, W multiples of 2**downsamplings (8 by default; `tasks.run_padded` pads other sizes).
+    Output: float32 `[N, H, W, 3]` in [0, 1], the prediction pasted into the hole (known pixels unchanged).
+
+    Args:
+      input_shape: (H, W, 4), H and W None (any size) or multiples of 2**downsamplings.
+      width: channels of the first convolution (LaMa's ngf).
+      max_width: cap on every layer's channels (LaMa's max_features); the ResNet blocks have
+        min(width * 2**downsamplings, max_width).
+      blocks: FFC ResNet blocks (LaMa-Fourier 9, Big LaMa 18).
+      downsamplings: stride-2 convolutions (and transposed convolutions back).
+      global_ratio: share of the blocks' channels in the global (Fourier) branch.
+    Raises:
+      ValueError: a static H or W not a multiple of 2**downsamplings, fewer than 2 input channels, or a ratio that
+        leaves either branch empty.
+    """
+    multiple = 2 ** downsamplings
+    h, w_, c = input_shape
+    if any(s is not None and s % multiple for s in (h, w_)):
+        raise ValueError(f"input {h}x{w_} must be a multiple of {multiple} ({downsamplings} stride-2 convolutions)")
+    if c is None or c < 2:
+        raise ValueError(f"input needs the image channels and the mask channel, got {c} channels")
+    widths = [min(max_width, width * 2 ** i) for i in range(downsamplings + 1)]
+    bottleneck = widths[-1]
+    glob = int(bottleneck * global_ratio)
+    local = bottleneck - glob
+    if glob < 2 or local < 1:
+        raise ValueError(f"global_ratio {global_ratio} leaves {local} local / {glob} global channels of {bottleneck}")
+
+    x_in = keras.Input(input_shape, name="masked_image_and_mask")
+    x = _bn_relu(_conv(x_in, widths[0], 7, "init"), "init")
+    for i in range(1, downsamplings):
+        x = _bn_relu(_conv(x, widths[i], 3, f"down{i}", strides=2), f"down{i}")
+    last = f"down{downsamplings}"
+    x_l = _bn_relu(_conv(x, local, 3, f"{last}_local", strides=2), f"{last}_local")
+    x_g = _bn_relu(_conv(x, glob, 3, f"{last}_global", strides=2), f"{last}_global")
+    for b in range(1, blocks + 1):
+        y_l, y_g = _ffc_bn_relu(x_l, x_g, f"block{b}_ffc1")
+        y_l, y_g = _ffc_bn_relu(y_l, y_g, f"block{b}_ffc2")
+        x_l = layers.Add(name=f"block{b}_local_residual")([x_l, y_l])
+        x_g = layers.Add(name=f"block{b}_global_residual")([x_g, y_g])
+    x = layers.Concatenate(name="concat_local_global")([x_l, x_g])
+    for i in range(1, downsamplings + 1):
+        x = layers.Conv2DTranspose(widths[downsamplings - i], 3, strides=2, padding="same", name=f"up{i}")(x)
+        x = _bn_relu(x, f"up{i}")
+    x = ReflectionPadding2D(3, mode=PADDING, name="image_pad")(x)
+    x = layers.Conv2D(c - 1, 7, activation="sigmoid", name="image", dtype=OUTPUT_DTYPE)(x)
+    out = PasteBack(name="paste_back", dtype=OUTPUT_DTYPE)([x_in, x])
+    return keras.Model(x_in, out, name="lama_generator")
