@@ -42,6 +42,9 @@ SUBSETS = {
     "denoising_ae_mnist": dict(max_examples=64),
     "denoising_ae_fashion": dict(max_examples=64),
     "ffdnet": dict(max_examples=2),
+    "imdn_x2": dict(max_examples=4, benchmarks=["Set5"]),
+    "imdn_x3": dict(max_examples=4, benchmarks=["Set5"]),
+    "imdn_x4": dict(max_examples=4, benchmarks=["Set5"]),
 }
 META = {"dataset", "split", "saved_model", "steps", "precision", "prior", "benchmarks", "num_images"}
 
