@@ -52,11 +52,12 @@ SPEC_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 # (network, discriminator) parameter counts of the ids that spec/models.md's summary table does not give, as
 # literals from their sources: dcgan_inpaint is SPEC §1.1's conditional GAN (the summary row of that name is
 # the authors' code, i.e. `dcgan`; SPEC wins), counted layer by layer in test_gan_models.py; free_form_inpaint
-# ffdnet and imdn_x* are counted from their papers' layer descriptions in test_free_form.py,
-# test_photo_denoising.py and test_photo_super_resolution.py (IMDN's Table 3: 694K / 703K / 715K).
+# ffdnet, imdn_x* and lama_ffc are counted from their layer descriptions in test_free_form.py,
+# test_photo_denoising.py, test_photo_super_resolution.py (IMDN's Table 3: 694K / 703K / 715K) and
+# test_photo_inpainting.py.
 OTHER_COUNTS = {"dcgan_inpaint": (5_517_955, 2_768_321), "free_form_inpaint": (1_131_711, 431_201),
                 "ffdnet": (856_716, None), "imdn_x2": (694_404, None), "imdn_x3": (703_059, None),
-                "imdn_x4": (715_176, None)}
+                "imdn_x4": (715_176, None), "lama_ffc": (2_005_315, 431_201)}
 SPEC_ROW = {"dcgan": "dcgan_inpaint"}
 
 
