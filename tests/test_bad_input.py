@@ -103,7 +103,7 @@ def test_mask_errors_name_the_file_and_what_was_expected(files, capsys):
         "box:1,2": "--mask='box:1,2': expected box:x,y,w,h in pixels",
         files["text.png"]: f"--mask {files['text.png']}: not a readable image (UnidentifiedImageError)",
         f"{d}/missing.png": f"--mask {d}/missing.png: no such file (expected a mask image file, alpha, centre, "
-                            "box:x,y,w,h, free_form:thin|medium|thick or brush)",
+                            "box:x,y,w,h, free_form:thin|medium|thick|boxes, brush or brush:x,y,w,h)",
     }
     for spec, line in cases.items():
         with pytest.raises(prediction.PredictError) as e:
