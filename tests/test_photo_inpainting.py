@@ -30,8 +30,7 @@ needs_eval = pytest.mark.skipif(not classical.available(), reason=classical.INST
 
 
 def _cbsd68_photo(index=0):
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     return np.asarray(Image.open(data.list_folder_images(BSDS, "test", "cbsd68_ids.txt")[index]).convert("RGB"))
 
 
@@ -127,8 +126,7 @@ def test_lama_mixture_draws_all_four_kinds():
 @pytest.fixture
 def small_bsds(tmp_path):
     """BSDS500 layout with 3 real train/ photos and 2 real CBSD68 val/ photos (and the ids file)."""
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     for split, files in (("train", data.list_folder_images(BSDS, "train")[:3]),
                          ("val", data.list_folder_images(BSDS, "test", "cbsd68_ids.txt")[:2])):
         (tmp_path / split).mkdir()

@@ -96,8 +96,7 @@ def test_training_pairs_are_the_evaluations_downscale_of_the_hr_patch():
 
 
 def test_training_stream_cuts_hr_patches_of_train_photos_and_downscales_them_in_graph():
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     resolved = run.resolve(run.RunConfig(model="imdn_x4", dataset=f"folder:{BSDS}", batch_size=4, max_examples=2))
     low, target = next(iter(run.training_stream(resolved, seed=0)))
     assert low.shape == (4, 48, 48, 3) and target.shape == (4, 192, 192, 3)       # the authors' HR patch 192
@@ -125,8 +124,7 @@ def _bicubic_network(scale):
 def test_bicubic_baseline_on_set5_and_a_bicubic_network_scores_it_exactly(scale, literature):
     """SPEC §3 on whole images of any size, batch 1: Set5's bicubic Y-PSNR is the literature's (e.g. VDSR's Table 3:
     33.66 / 30.39 / 28.42 dB at x2 / x3 / x4)."""
-    if not os.path.isdir(SET5):
-        pytest.skip(f"{SET5} not found")
+    assert os.path.isdir(SET5), f"{SET5} not found (../shared/data beside the checkout)"
     task = registry.get(f"imdn_x{scale}").task()
     scores = evaluation.evaluate(task, _bicubic_network(scale), data.load_benchmark_images(SET5), batch_size=1)
     assert scores["num_images"] == 5
@@ -141,8 +139,7 @@ def test_benchmark_entries_may_be_named_and_default_to_set5_and_set14(tmp_path, 
     assert data.benchmark_folder("../shared/data/benchmarks/Set5/") == ("Set5", "../shared/data/benchmarks/Set5/")
     monkeypatch.chdir(ROOT)                                          # the defaults are relative to the root
     spec = registry.get("imdn_x2")
-    if not all(os.path.isdir(b) for b in spec.benchmarks):
-        pytest.skip("Set5 / Set14 not found")
+    assert all(os.path.isdir(b) for b in spec.benchmarks), "Set5 / Set14 not found (../shared/data beside the checkout)"
     assert run.RunConfig(model="imdn_x2", output_dir=str(tmp_path)).resolved().benchmarks == list(spec.benchmarks)
     with pytest.raises(data.DatasetError, match="not a directory"):
         run.RunConfig(model="imdn_x2", benchmarks=[f"B100={tmp_path / 'nope'}"]).resolved()
@@ -153,8 +150,7 @@ def test_benchmark_entries_may_be_named_and_default_to_set5_and_set14(tmp_path, 
 def trained(tmp_path_factory):
     """`train.py --model=imdn_x3 --steps=2` on 2 BSDS500 training photos (batch 2, the default mixed_bfloat16 where
     it is native), scored on 1 whole test photo (B100) and exported."""
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     tmp = tmp_path_factory.mktemp("imdn")
     config = run.RunConfig(model="imdn_x3", dataset=f"folder:{BSDS}", steps=2, steps_per_epoch=2, batch_size=2,
                            max_examples=2, val_examples=2, test_examples=1, benchmarks=[],
@@ -225,8 +221,7 @@ def _local_export(tmp_path):
 @pytest.fixture(scope="module")
 def lr_photo():
     """A real 100x130 low-resolution crop of a B100 photo (not a multiple of any tile)."""
-    if not os.path.isdir(BSDS):
-        pytest.skip(f"{BSDS} not found")
+    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
     first = data.list_folder_images(BSDS, "test")[0]
     return np.ascontiguousarray(np.asarray(Image.open(first).convert("RGB"))[100:200, 100:230])
 

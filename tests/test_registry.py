@@ -1,10 +1,11 @@
 """Every registered model, under every precision policy (issues 11 and 12).
 
 For each id of the registry: the network builds with the parameter counts of spec/models.md; the quick run
-trains, evaluates and exports on real data under the model's default precision, and under each other policy
-one training step runs on a tiny batch (losses finite, variables float32, outputs float32), the task's
-evaluation runs and the model exports; every export's signatures have SPEC §4 dtypes when loaded in a process
-that cannot import keras_inpaint. A new registry entry gets this coverage automatically.
+trains, evaluates and exports on real data under the model's default precision; under every policy one training
+step runs on a tiny batch (losses finite, variables float32, outputs float32), the task's evaluation runs and the
+model exports (three ids in the default run, every id in the `slow` run); every export's signatures have SPEC §4
+dtypes when loaded in a process that cannot import keras_inpaint. A new registry entry gets this coverage
+automatically.
 """
 import json
 import os
@@ -131,58 +132,17 @@ def _export_under(policy, spec, model_id, images, path):
         return network.count_params()
 
 
-@pytest.mark.parametrize("model_id", sorted(registry.REGISTRY))
-def test_quick_run_then_every_other_precision_trains_evaluates_and_exports(
-        model_id, tmp_path, tfds_dir, small_face_folder, plain_tf):
-    """For every registered id (issues 11, 12, 15; a new entry gets this coverage by being registered):
-
-    1. the quick run `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's
-       default precision: the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of
-       real aligned CelebA faces, for the photo models their BSDS500 photo folder (patches of 6 training
-       photos, 4 whole test photos);
-    2. under each other policy, one training step on a tiny batch, evaluation and export (`_export_under`);
-    3. every export, loaded in a process that cannot import keras_inpaint, has SPEC §4 dtypes (uint8 images in
-       and out, float32 masks and extras), lists every weight once and has the same signatures whatever the
-       training precision."""
-    spec = registry.get(model_id)
-    if spec.default_dataset == "celeb_a":       # no offline CelebA in tfds form: real aligned CelebA faces
-        dataset = f"folder:{small_face_folder(6, 2)}"
-    else:
-        dataset = spec.default_dataset
-    config = run.RunConfig(model=model_id, dataset=dataset, data_dir=tfds_dir, steps=2, steps_per_epoch=2,
-                           batch_size=2, max_examples=6, val_examples=2, test_examples=4,
-                           output_dir=str(tmp_path / "run"),
-                           export_dir=str(tmp_path / "export"), benchmarks=[],
-                           task_options=FAST_TASK_OPTIONS.get(model_id))
-    result = run.train(config, verbose=0)
-    metrics = result["metrics"]
-    # the small face folder holds 2 test faces; the tfds sets and the photo folder (BSDS500) have >= 4 test images
-    assert metrics["steps"] == 2 and metrics["num_images"] == (2 if spec.default_dataset == "celeb_a" else 4)
-    assert all(np.isfinite(v) for k, v in metrics.items() if isinstance(v, float)), metrics
-    card = exporting.load_model_card(result["export_path"])
-    assert card["id"] == model_id and card["steps"] == 2
-    with open(os.path.join(result["run_dir"], "config.json")) as f:
-        recorded = json.load(f)["config"]
-    assert recorded["model"] == model_id and recorded["test_examples"] == 4
-    default_policy = recorded["precision"]
-    assert default_policy == precision.default_for(spec.precision) == card["precision"]
-
-    exports = {default_policy: result["export_path"]}
-    images = tf.constant(np.random.default_rng(0).integers(0, 256, (2, *spec.image_shape), dtype=np.uint8))
-    for policy in precision.POLICIES:
-        if policy not in exports:
-            exports[policy] = str(tmp_path / policy)
-            exported_params = _export_under(policy, spec, model_id, images, exports[policy])
-            assert exporting.load_model_card(exports[policy])["precision"] == policy
-    assert precision.current() == keras.config.dtype_policy().name == "float32"   # the scope restored it
-
+def _check_signatures(plain_tf, exports: dict[str, str], params: int) -> None:
+    """Loads every export of `exports` {policy: path} in a process that cannot import keras_inpaint: SPEC §4
+    dtypes (uint8 images in and out, float32 masks and extras), finite outputs, every weight listed once
+    (`params`), and the same signatures whatever the training precision."""
     r = plain_tf(SIGNATURE_PROBE, *exports.values())
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(r.stdout.split("REPORT", 1)[1])
     reference = None
     for path, entry in report.items():
         sigs = entry["signatures"]
-        assert entry["variables"] == exported_params, path      # `.variables` lists every weight, once
+        assert entry["variables"] == params, path               # `.variables` lists every weight, once
         assert "serving_default" in sigs, path
         network_sig = sigs.pop(exporting.NETWORK_SIGNATURE)     # the bare float network (evaluate.py)
         assert network_sig["inputs"] == {"inputs": "float32"} and network_sig["finite"], (path, network_sig)
@@ -195,3 +155,56 @@ def test_quick_run_then_every_other_precision_trains_evaluates_and_exports(
             assert s["finite"], (path, name)
         reference = reference or sigs
         assert sigs == reference      # the same signatures whatever the training precision
+
+
+@pytest.mark.parametrize("model_id", sorted(registry.REGISTRY))
+def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, small_face_folder, plain_tf):
+    """For every registered id (issues 11, 15; a new entry gets this coverage by being registered): the quick run
+    `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's default precision
+    (the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of real aligned CelebA faces,
+    for the photo models their BSDS500 photo folder: patches of 6 training photos, 2 whole test photos); its
+    export, loaded in a process that cannot import keras_inpaint, has SPEC §4 dtypes and lists every weight once."""
+    spec = registry.get(model_id)
+    if spec.default_dataset == "celeb_a":       # no offline CelebA in tfds form: real aligned CelebA faces
+        dataset = f"folder:{small_face_folder(6, 2)}"
+    else:
+        dataset = spec.default_dataset
+    config = run.RunConfig(model=model_id, dataset=dataset, data_dir=tfds_dir, steps=2, steps_per_epoch=2,
+                           batch_size=2, max_examples=6, val_examples=2, test_examples=2,
+                           output_dir=str(tmp_path / "run"),
+                           export_dir=str(tmp_path / "export"), benchmarks=[],
+                           task_options=FAST_TASK_OPTIONS.get(model_id))
+    result = run.train(config, verbose=0)
+    metrics = result["metrics"]
+    assert metrics["steps"] == 2 and metrics["num_images"] == 2
+    assert all(np.isfinite(v) for k, v in metrics.items() if isinstance(v, float)), metrics
+    card = exporting.load_model_card(result["export_path"])
+    assert card["id"] == model_id and card["steps"] == 2
+    with open(os.path.join(result["run_dir"], "config.json")) as f:
+        recorded = json.load(f)["config"]
+    assert recorded["model"] == model_id and recorded["test_examples"] == 2
+    assert recorded["precision"] == precision.default_for(spec.precision) == card["precision"]
+    _check_signatures(plain_tf, {card["precision"]: result["export_path"]}, card["parameters"])
+
+
+# Every id takes every policy in the `slow` run; the default run keeps one id per trainer and input kind: the
+# plain trainer on 32x32 (context_encoder), the adversarial one (context_encoder_gan), an any-size photo model
+# with a second input (ffdnet: the noise level map).
+PRECISION_DEFAULT_RUN = {"context_encoder", "context_encoder_gan", "ffdnet"}
+
+
+@pytest.mark.parametrize("model_id", [
+    m if m in PRECISION_DEFAULT_RUN else pytest.param(m, marks=pytest.mark.slow) for m in sorted(registry.REGISTRY)])
+def test_every_precision_trains_evaluates_and_exports(model_id, tmp_path, plain_tf):
+    """Issue 12: under every policy, one training step on a tiny batch (losses finite, variables float32,
+    outputs float32 before paste-back), the task's evaluation and an export (`_export_under`); the exports have
+    SPEC §4 dtypes and the same signatures whatever the training precision, and the policy scope is restored."""
+    spec = registry.get(model_id)
+    images = tf.constant(np.random.default_rng(0).integers(0, 256, (2, *spec.image_shape), dtype=np.uint8))
+    exports = {}
+    for policy in precision.POLICIES:
+        exports[policy] = str(tmp_path / policy)
+        params = _export_under(policy, spec, model_id, images, exports[policy])
+        assert exporting.load_model_card(exports[policy])["precision"] == policy
+    assert precision.current() == keras.config.dtype_policy().name == "float32"   # the scope restored it
+    _check_signatures(plain_tf, exports, params)

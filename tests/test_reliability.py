@@ -185,6 +185,7 @@ def _completed(meta_path):
         return 0
 
 
+@pytest.mark.slow   # a randomised soak (about 2 minutes); the default run kills deterministically inside the write
 def test_repeated_sigkill_at_random_moments_always_resumes(tmp_path, tfds_dir):
     """Issue 14: kill -9 a training subprocess five times at random moments (2-step epochs, so kills often land
     in a checkpoint write); each restart resumes, the completed-epoch count never goes back by more than one

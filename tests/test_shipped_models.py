@@ -26,8 +26,8 @@ from conftest import BENCHMARKS_DIR, FACES_DIR, ROOT, TFDS_DIR, shipped_models
 SAVED = os.path.join(ROOT, "saved_models")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 RECORD = os.environ.get("KERAS_INPAINT_RECORD_GOLDEN") == "1"
-SHORT_SEARCH = {"eval_iterations": 20}     # z-search priors: 20 Adam steps per face (the export's own 1,500 are
-                                           # run once, on one face, by test_z_search_signature_runs_its_full_search)
+SHORT_SEARCH = {"eval_iterations": 20}     # z-search priors: 20 Adam steps per face (the export's own 1,500 / 500
+                                           # run once, on one face, in test_predict_cli_runs_the_shipped_model_...)
 
 # model id -> evaluate_saved_model keyword arguments: a fixed, CI-affordable subset of its test data
 SUBSETS = {
