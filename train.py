@@ -26,10 +26,10 @@ flags.DEFINE_string("dataset", None, "tfds name (e.g. cifar10, mnist, celeb_a) o
                     "JPEG/PNG images (split ~90/10 train/test by file-name hash). Default: the model's paper dataset.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR, else "
                     "~/tensorflow_datasets), e.g. ../shared/data/tensorflow_datasets.")
-flags.DEFINE_bool("download", True, "Let tfds download and prepare a tfds dataset that is not in --data_dir on "
-                  "first use (needs the network; the output says so). --no_download (or --nodownload): never "
-                  "download, stop with a clear error instead (offline machines).")
-flags.DEFINE_bool("no_download", False, "Never download a dataset: same as --nodownload.")
+flags.DEFINE_bool("download", False, "Let tfds download and prepare a tfds dataset that is not in --data_dir on "
+                  "first use (needs the network; the output says so). Off by default: without it a missing "
+                  "dataset stops with a clear error (nothing is fetched at run time).")
+flags.DEFINE_bool("no_download", False, "Never download a dataset (the default; overrides --download).")
 flags.DEFINE_string("output_dir", None, "Run directory (default runs/<model>-<dataset>): config.json, logs/ "
                     "(TensorBoard), checkpoints/ (resume), metrics.json, grid.png.")
 flags.DEFINE_integer("steps", None, "Training iterations (mini-batches). Default: the paper's schedule.")
@@ -86,7 +86,7 @@ flags.DEFINE_enum("prior_loss", None, ["least_squares", "log", "bce"], "lsgan/dc
 flags.DEFINE_enum("context_weighting", None, ["importance", "binary"], "lsgan/dcgan inpainter: contextual L1 "
                   "weights: Yeh et al.'s 7x7 importance weighting or plain known-pixel mask.")
 flags.DEFINE_string("refinement_cache", None, "refinement_ae: .npz of inpainter outputs (python -m "
-                    "keras_inpaint.latent_inpainting --run_dir=... --cache=PATH); default: noisy originals.")
+                    "keras_inpaint.cli.refinement_cache --run_dir=... --cache=PATH); default: noisy originals.")
 flags.DEFINE_float("input_noise", None, "refinement_ae: Gaussian noise sigma added to its inputs ([-1, 1] units, "
                    "default 0.1).")
 flags.DEFINE_integer("g_steps", None, "GANs: generator updates per step (dcgan: 2, as seed 001's code).")
@@ -99,6 +99,9 @@ flags.DEFINE_float("adversarial_weight", None, "GANs: weight of the adversarial 
 flags.DEFINE_float("gradient_penalty", None, "GANs: WGAN-GP weight (e.g. 10 for DeblurGAN's variant); 0 = off.")
 flags.DEFINE_float("real_label_smoothing", None, "GANs with BCE: one-sided label smoothing s (real label 1 - s).")
 flags.DEFINE_float("d_learning_rate", None, "GANs: discriminator Adam learning rate (default: the paper's).")
+flags.DEFINE_float("feature_matching", None, "GANs whose discriminator returns its features (free_form_inpaint, "
+                   "lama_ffc): weight of pix2pixHD's discriminator feature-matching loss in the generator loss; "
+                   "0 = off.")
 flags.DEFINE_string("vgg_weights", None, "Local VGG16 no-top weights file (.h5) for --content_loss=perceptual; "
                     "never downloaded.")
 flags.DEFINE_bool("vgg_preprocess", None, "Perceptual loss: feed VGG mean-subtracted 0..255 images instead of "
@@ -116,7 +119,8 @@ flags.mark_flag_as_required("model")
 TASK_FLAGS = ("mask", "corruption", "train_noise", "iterations", "eval_iterations", "prior_weight", "prior_loss",
               "context_weighting", "refinement_cache", "input_noise")
 TRAINER_FLAGS = ("g_steps", "d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
-                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn")
+                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn",
+                 "feature_matching")   # registry.TRAINER_DEFAULTS: one flag per trainer option
 
 
 def main(argv):

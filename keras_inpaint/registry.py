@@ -48,10 +48,31 @@ class Adversarial:
     discriminator_options: Callable[[dict], dict] | None = None
 
 
+# Every option of the GAN trainer (`keras_inpaint.training.adversarial`) and its default, stated once: the value an
+# option takes when the entry does not list it, and `AdversarialTrainer`'s own keyword defaults. An entry's
+# `trainer_options` (built with `gan_options`) names the options its trainer accepts (from the command line too:
+# train.py's TRAINER_FLAGS, one flag per option here) with the paper's values.
+TRAINER_DEFAULTS = {
+    "d_steps": 1,                 # discriminator (critic) updates per generator update
+    "g_steps": 1,                 # generator updates per training step, each recomputing its gradient
+    "content_loss": "mse",        # generator content loss: 'mse', 'l1' or 'perceptual' (VGG16, needs vgg_weights)
+    "content_weight": 1.0,        # weight of the content loss in the generator loss
+    "adversarial_weight": 1.0,    # weight of the adversarial term in the generator loss
+    "gradient_penalty": 0.0,      # WGAN-GP weight λ (0 = off)
+    "real_label_smoothing": 0.0,  # one-sided label smoothing s of BCE discriminators (real label 1 - s)
+    "d_learning_rate": None,      # discriminator Adam learning rate (None: the generator's)
+    "vgg_weights": None,          # local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)
+    "vgg_preprocess": False,      # feed VGG 0..255 mean-subtracted images instead of [-1, 1] images
+    "sync_bn": None,              # synchronized BatchNorm; None = on iff the strategy has several replicas
+    "feature_matching": 0.0,      # weight of pix2pixHD's discriminator feature-matching loss (0 = off)
+}
+
+
 def gan_options(**options) -> dict:
     """`ModelSpec.trainer_options` of a GAN: the options every GAN entry shares (one D update per step, unit
     adversarial weight, D's Adam at 2e-4, BatchNorm synchronized iff several replicas) with `options` on top."""
-    return {"d_steps": 1, "adversarial_weight": 1.0, "d_learning_rate": 2e-4, "sync_bn": None, **options}
+    shared = {name: TRAINER_DEFAULTS[name] for name in ("d_steps", "adversarial_weight", "sync_bn")}
+    return {**shared, "d_learning_rate": 2e-4, **options}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,8 +105,9 @@ class ModelSpec:
         `Adversarial` recipe (generator, discriminator, adversarial loss) that
         `training.checkpoints.build_training_model` builds inside the strategy scope.
       trainer_options: {option name: default} that the GAN trainer reads (`gan_options`: `d_steps`, `content_loss`,
-        `gradient_penalty`; see `keras_inpaint.training.adversarial.TRAINER_OPTIONS`); overridden by
-        `RunConfig.trainer_options` through `spec.resolve_trainer_options`.
+        `gradient_penalty`; every option and its default: `TRAINER_DEFAULTS`); overridden by
+        `RunConfig.trainer_options` through `spec.resolve_trainer_options`. Its keys are the options the model
+        accepts; an option it does not list takes its `TRAINER_DEFAULTS` value.
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
         generator's, the exported network).
       benchmarks: folders of full-size benchmark images (e.g. Set5, Set14) scored whole after the test split;
@@ -206,7 +228,7 @@ def get(model_id: str) -> ModelSpec:
 _CENTRE_16_FILL = functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill")
 
 # GAN entries: `params` is the generator's count (the exported inference network), `discriminator_params` the
-# D's; `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
+# D's; `trainer_options` are the paper values of options in `TRAINER_DEFAULTS`, overridable per run.
 register(ModelSpec(
     id="context_encoder",
     paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",
@@ -333,15 +355,16 @@ register(ModelSpec(
 # --- seed 002: denoising autoencoders and the restoration GAN (spec/models.md §4-5) ----------------------------
 # Options (spec.task(**options)): corruption "noise" | "white_box"; train_noise "random" | "none" | f.
 _DENOISING_OPTIONS = {"corruption": "noise", "train_noise": None}
+MNIST_SHAPE = (28, 28, 1)   # MNIST and Fashion-MNIST digits / garments: 28x28 grey
 
 register(ModelSpec(
     id="denoising_ae_mnist",
     paper="seed 002 (MNIST autoencoder, latent 32; spec/models.md §4a)",
     description="remove Gaussian noise from 28x28 MNIST digits (autoencoder, latent 32)",
-    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=32),
+    build_network=lambda: denoising.build_denoising_ae(MNIST_SHAPE, latent=32),
     make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # default: noisy input f ~ U(0, 0.5) -> clean target (002-a)
-    image_shape=(28, 28, 1),
+    image_shape=MNIST_SHAPE,
     value_range=(0.0, 1.0),          # sigmoid output
     default_dataset="mnist",         # seed: "der bekannte MNIST-Datensatz"
     batch_size=128,                  # proposal (keras.io denoising example)
@@ -358,10 +381,10 @@ register(ModelSpec(
     id="denoising_ae_fashion",
     paper="seed 002 (Fashion-MNIST denoising autoencoder, larger latent; spec/models.md §4b)",
     description="remove Gaussian noise (or, --corruption=white_box, white rectangles) from 28x28 Fashion-MNIST",
-    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=64),
+    build_network=lambda: denoising.build_denoising_ae(MNIST_SHAPE, latent=64),
     make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # seed: denoising AE first, then retrained with white boxes
-    image_shape=(28, 28, 1),
+    image_shape=MNIST_SHAPE,
     value_range=(0.0, 1.0),
     default_dataset="fashion_mnist",  # seed: "MNIST Fashion Datensatz"
     batch_size=128,                  # proposal

@@ -97,10 +97,25 @@ def test_cli_help_unknown_model_and_evaluate_only(tmp_path, tfds_dir):
     assert "PSNR of the hole only" in ev.stdout
 
 
+def test_every_trainer_and_task_option_is_a_documented_flag():
+    """Each option a registry entry lists (trainer options: one home, `registry.TRAINER_DEFAULTS`) is a
+    train.py flag with help text (issue 35: `feature_matching` was not), and `--download` is off by default."""
+    from keras_inpaint import registry
+
+    help_text = subprocess.run([sys.executable, "train.py", "--helpfull"], cwd=ROOT, capture_output=True,
+                               text=True).stdout
+    task_options = {k for spec in registry.REGISTRY.values() for k in spec.task_options}
+    trainer_options = {k for spec in registry.REGISTRY.values() for k in spec.trainer_options}
+    assert trainer_options <= set(registry.TRAINER_DEFAULTS), trainer_options - set(registry.TRAINER_DEFAULTS)
+    for flag in sorted(task_options | set(registry.TRAINER_DEFAULTS)):
+        assert re.search(rf"--(\[no\])?{flag}: \S", help_text), flag      # present and explained
+    assert re.search(r"--\[no\]download: .*\n(.*\n)*?\s+\(default: 'false'\)", help_text)
+
+
 def test_missing_dataset_is_a_clear_cli_error(tmp_path):
     r = subprocess.run([sys.executable, "train.py", "--model=context_encoder", f"--data_dir={tmp_path}",
                         "--no_download", f"--output_dir={tmp_path / 'r'}"], cwd=ROOT, capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items() if k != "TFDS_DATA_DIR"})
     assert r.returncode != 0
     assert "error: Dataset 'cifar10' is not prepared" in r.stderr and "Traceback" not in r.stderr
-    assert "--no_download" in r.stderr            # says how it would download (train.py's default online)
+    assert "train.py --download" in r.stderr      # says how it would download (off by default)

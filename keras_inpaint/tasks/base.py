@@ -14,8 +14,6 @@ import abc
 
 import tensorflow as tf
 
-FAMILIES = ("inpainting", "restoration", "super_resolution", "latent")
-
 
 class Task(abc.ABC):
     """What a registry entry's task does for training, evaluation, the image grid and export.
