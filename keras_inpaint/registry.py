@@ -29,8 +29,7 @@ class Adversarial:
 
     Attributes:
       discriminator: the discriminator/critic builder (the generator is the entry's `build_network`, the
-        exported network). A builder with a `synchronized` parameter (the networks with BatchNorm) receives
-        the resolved `sync_bn` trainer option (on iff the strategy has several replicas).
+        exported network).
       loss: adversarial loss, a key of `keras_inpaint.losses.ADVERSARIAL_LOSSES`.
       content: False for unconditional z -> image GANs (no content term whatever the options).
       view: what D sees of the generator output and the target: None (as they are), a (top, left, h, w) box or
@@ -38,6 +37,9 @@ class Adversarial:
       inference: None (the exported network is the generator) or `(generator, discriminator) -> keras.Model`
         (lsgan, dcgan: the z -> {image, score} prior searched by the z-search inpainter).
       discriminator_options: None, or `(trainer options) -> extra keyword arguments of discriminator`.
+      generator_takes_sync, discriminator_takes_sync: the generator (`build_network`) / discriminator builder
+        takes `synchronized=` (cross-replica BatchNorm): it receives the resolved `sync_bn` trainer option (on iff
+        the strategy has several replicas). tests/test_gan_models.py checks each against the builder's parameters.
     """
 
     discriminator: Callable[..., keras.Model]
@@ -46,6 +48,8 @@ class Adversarial:
     view: object = None
     inference: Callable | None = None
     discriminator_options: Callable[[dict], dict] | None = None
+    generator_takes_sync: bool = True
+    discriminator_takes_sync: bool = True
 
 
 # Every option of the GAN trainer (`keras_inpaint.training.adversarial`) and its default, stated once: the value an
@@ -546,7 +550,8 @@ register(ModelSpec(
     task_options={"mask": "mixed"},  # tasks.MIXED_MASKS: centre 1/4, random box 1/4, LaMa thin/medium/thick 1/6 each
     # D sees the composite image (prediction pasted into the hole) and the real one
     adversarial=Adversarial(free_form.build_patch_discriminator,
-                            loss="bce_logits"),  # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's too)
+                            loss="bce_logits",   # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's too)
+                            generator_takes_sync=False),   # gated convolutions, no BatchNorm
     trainer_options=gan_options(
         content_loss="l1",           # L1 of the composite = L1 of the hole (the generator pastes back itself)
         content_weight=100.0,        # pix2pix weighting, as dcgan_inpaint
@@ -676,7 +681,8 @@ register(ModelSpec(
     # D sees the composite (prediction pasted into the hole, as free_form_inpaint) and the real crop; the
     # PatchGAN of free_form_inpaint at any input size (LaMa: pix2pixHD's NLayer discriminator, ndf 64, 4 layers)
     adversarial=Adversarial(functools.partial(free_form.build_patch_discriminator, input_shape=(None, None, 3)),
-                            loss="bce_logits"),   # LaMa: non-saturating logistic loss on patch logits
+                            loss="bce_logits",    # LaMa: non-saturating logistic loss on patch logits
+                            generator_takes_sync=False),   # its BatchNorm has no synchronized option
     trainer_options=gan_options(
         # LaMa's L1 is on the known pixels only (weight 10) and its hole is driven by the 30-weighted
         # ResNet50-dilated perceptual loss (HRF PL), which needs downloaded ADE20k weights: left out (SPEC §5). In

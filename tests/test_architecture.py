@@ -1,8 +1,9 @@
 """The package's one-way architecture (issue 11; README "Architecture").
 
 Static checks over the source (ast, no imports): no import cycle among keras_inpaint's modules, no
-function-level import of the package inside it (the old way of dodging a cycle), and each module imports only
-from its own layer or the ones below it. A dynamic check: one `train.py` run resolves its configuration once,
+function-level import of the package inside it (the old way of dodging a cycle), each module imports only
+from its own layer or the ones below it, and no capability probing (`hasattr`, `getattr` of a named attribute,
+signature or code inspection) anywhere in the package. A dynamic check: one `train.py` run resolves its configuration once,
 builds its task once and never re-reads its own config.json.
 """
 import ast
@@ -126,6 +127,58 @@ def test_imports_point_one_way():
               if d in graph and d.count(".") and _layer(d) > _layer(m)]
     assert not upward, "imports pointing up the layers (README 'Architecture'): " + ", ".join(
         f"{m} -> {d} ({LAYERS[_layer(m)][0]} -> {LAYERS[_layer(d)][0]})" for m, d in upward)
+
+
+# Capability probing (issue 35): what an object can do is declared (Task's class attributes, the training-model
+# protocol of training/checkpoints.py, registry.Adversarial's fields, a signature's TensorSpec names), never
+# guessed from its attributes, signature or code. Allowed: {(module, source of the call)} that is genuinely not
+# capability probing, each with the reason. None so far.
+PROBING_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _probes(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, what) of each `hasattr(...)`, `getattr(x, "literal"...)`, `inspect.signature` (or another inspect
+    of a callable's parameters) and `__code__` in a module."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "hasattr":
+                found.append((node.lineno, "hasattr("))
+            elif (node.func.id == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                  and isinstance(node.args[1].value, str)):
+                found.append((node.lineno, f"getattr(..., {node.args[1].value!r})"))
+        if isinstance(node, ast.Attribute):
+            if node.attr in ("__code__", "co_varnames", "co_argcount"):
+                found.append((node.lineno, node.attr))
+            if (isinstance(node.value, ast.Name) and node.value.id == "inspect"
+                    and node.attr in ("signature", "getfullargspec", "getargspec", "Parameter")):
+                found.append((node.lineno, f"inspect.{node.attr}"))
+        if isinstance(node, ast.ImportFrom) and node.module == "inspect":
+            found += [(node.lineno, f"from inspect import {a.name}") for a in node.names
+                      if a.name in ("signature", "getfullargspec", "getargspec", "Parameter")]
+    return found
+
+
+def test_the_probe_finder_sees_probes():
+    """Guards the check below against a finder that finds nothing."""
+    tree = ast.parse("import inspect\nhasattr(t, 'x')\ngetattr(m, 'g', None)\ngetattr(c, name)\n"
+                     "inspect.signature(f)\nf.__code__.co_varnames\n")
+    assert sorted(what for _, what in _probes(tree)) == sorted(["hasattr(", "getattr(..., 'g')", "inspect.signature",
+                                                                "co_varnames", "__code__"])
+
+
+def test_no_capability_probing_in_the_package():
+    """No `hasattr`, `getattr` of a literal attribute name, signature inspection or `__code__` in keras_inpaint/
+    (tasks/base.py's rule, for every object): declare the capability instead."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for line, what in _probes(ast.parse(path.read_text(), str(path))):
+            module = _module_name(path)
+            if (module, lines[line - 1].strip()) not in PROBING_ALLOWED:
+                found.append(f"{path.relative_to(ROOT)}:{line}: {what}")
+    assert not found, "capability probing (declare it instead; tests/test_architecture.py PROBING_ALLOWED " \
+                      "for what is not probing): " + ", ".join(found)
 
 
 COUNTING_TRAIN = r"""

@@ -51,7 +51,6 @@ chosen so that one `train_step` is one graph and one fake batch:
 """
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 import keras
@@ -309,11 +308,13 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     inside the strategy scope.
 
     `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
-    replica, unless set) and passed as `synchronized=` to each network builder that has that parameter (the
-    networks with BatchNorm). Both optimisers are Adam with the spec's betas; the generator's learning rate is
-    `config.learning_rate` (else the spec's), the discriminator's `options["d_learning_rate"]` scaled by the
-    same factor as the generator's unless it was overridden explicitly (None: the generator's). An entry with
-    `content=False` is an unconditional (z -> image) GAN: no content loss, whatever the options.
+    replica, unless set) and passed as `synchronized=` to each network builder that the recipe declares takes it
+    (`generator_takes_sync`, `discriminator_takes_sync`: the networks with synchronizable BatchNorm). Options
+    the entry does not list take their `registry.TRAINER_DEFAULTS` value. Both optimisers are Adam with the
+    spec's betas; the generator's learning rate is `config.learning_rate` (else the spec's), the discriminator's
+    `options["d_learning_rate"]` scaled by the same factor as the generator's unless it was overridden
+    explicitly (None: the generator's). An entry with `content=False` is an unconditional (z -> image) GAN: no
+    content loss, whatever the options.
 
     Raises:
       ValueError: not a GAN entry; unknown trainer option; perceptual content loss without `vgg_weights` (at
@@ -334,8 +335,8 @@ def build_trainer(spec, config) -> AdversarialTrainer:
         d_lr = float(opts["d_learning_rate"]) * g_lr / spec.learning_rate
     else:
         d_lr = g_lr
-    generator = _build(spec.build_network, opts["sync_bn"])
-    discriminator = _build(recipe.discriminator, opts["sync_bn"],
+    generator = _build(spec.build_network, recipe.generator_takes_sync, opts["sync_bn"])
+    discriminator = _build(recipe.discriminator, recipe.discriminator_takes_sync, opts["sync_bn"],
                            **(recipe.discriminator_options(opts) if recipe.discriminator_options else {}))
     content_fn = opts["content_loss"] if recipe.content else None
     if content_fn == "perceptual":
@@ -359,8 +360,9 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     return trainer
 
 
-def _build(builder, synchronized: bool, **kwargs) -> keras.Model:
-    """Calls a network builder, with `synchronized=` if it takes that argument (networks with BatchNorm)."""
-    if "synchronized" in inspect.signature(builder).parameters:
+def _build(builder, takes_sync: bool, synchronized: bool, **kwargs) -> keras.Model:
+    """Calls a network builder, with `synchronized=` if its entry declares that it takes it
+    (`registry.Adversarial.generator_takes_sync` / `discriminator_takes_sync`)."""
+    if takes_sync:
         kwargs["synchronized"] = synchronized
     return builder(**kwargs)
