@@ -8,6 +8,7 @@ Every default (dataset, batch size, learning rate, number of steps) is the paper
 each flag overrides it. Re-running the same command resumes from the last checkpoint. Run `--helpfull` for
 every flag.
 """
+import os
 import sys
 
 from keras_inpaint.startup import quiet_start  # noqa: E402
@@ -63,8 +64,10 @@ flags.DEFINE_string("init_from", None, "Fine-tune: start a new run from the weig
                     "model (e.g. saved_models/free_form_inpaint/3; a GAN's discriminator and the optimisers start "
                     "fresh), or of another scale of IMDN (imdn_x2 from imdn_x3: all but the upsampler). A resumed "
                     "run continues from its own checkpoint.")
-flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
-                    "(<export_dir>/<model>/<version>/); empty to skip the export.")
+flags.DEFINE_string("export_dir", run.RUN_EXPORT, "Where the trained model is exported at the end "
+                    "(<export_dir>/<model>/<version>/): by default into the run directory; empty to skip the "
+                    "export. The shipped models (saved_models/) change only when told to: python export.py "
+                    "--run_dir=RUN --export_dir=saved_models (or --export_dir=saved_models here).")
 
 # Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
 flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: training/evaluation "
@@ -149,6 +152,8 @@ def main(argv):
             print(f"Run directory: {result['run_dir']}")
             if result["export_path"]:
                 print(f"SavedModel: {result['export_path']}")
+                if not os.path.abspath(result["export_path"]).startswith(os.path.abspath("saved_models") + os.sep):
+                    print(f"To ship it: python export.py --run_dir={result['run_dir']} --export_dir=saved_models")
     except (data.DatasetError, FileNotFoundError, ValueError, TrainingDiverged) as e:
         sys.exit(f"error: {e}")
     except KeyboardInterrupt:

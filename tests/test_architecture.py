@@ -207,14 +207,23 @@ print("COUNTS" + json.dumps(counts))
 """
 
 
+def _files(root: pathlib.Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
 def test_one_train_run_resolves_once_and_builds_its_task_once(tmp_path, tfds_dir):
-    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read."""
+    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read;
+    its export goes into the run directory and `saved_models/` stays untouched (issue 35: no --export_dir)."""
+    shipped = _files(ROOT / "saved_models")
     r = subprocess.run(
         [sys.executable, "-c", COUNTING_TRAIN, "--model=context_encoder", "--dataset=cifar10", f"--data_dir={tfds_dir}",
          "--steps=2", "--batch_size=4", "--max_examples=16", "--val_examples=4", "--test_examples=8",
-         f"--output_dir={tmp_path / 'run'}", f"--export_dir={tmp_path / 'export'}", "--no_download"],
+         f"--output_dir={tmp_path / 'run'}", "--no_download"],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     counts = json.loads(r.stdout.split("COUNTS", 1)[1])
     assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0}, counts
-    assert os.listdir(tmp_path / "export"), "the run exported nothing: the counts cover too little"
+    export = tmp_path / "run" / "export" / "context_encoder" / "1"
+    assert (export / "saved_model.pb").exists(), "the run exported nothing: the counts cover too little"
+    assert f"SavedModel: {export}" in r.stdout and "--export_dir=saved_models" in r.stdout   # printed at the end
+    assert _files(ROOT / "saved_models") == shipped

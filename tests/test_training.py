@@ -15,14 +15,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _config(tmp_path, tfds_dir, **kw):
     base = dict(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, output_dir=str(tmp_path / "run"),
-                steps=40, steps_per_epoch=20, batch_size=32, max_examples=512, val_examples=64,
-                export_dir=str(tmp_path / "saved_models"))
+                steps=40, steps_per_epoch=20, batch_size=32, max_examples=512, val_examples=64)
     base.update(kw)
     return run.RunConfig(**base)
 
 
-def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tfds_dir):
+def saved_models_snapshot() -> dict[str, tuple[int, int]]:
+    """{path: (size, mtime)} of every file under the repository's saved_models/ (the shipped models)."""
+    root = os.path.join(ROOT, "saved_models")
+    return {os.path.relpath(os.path.join(d, f), root): (os.stat(os.path.join(d, f)).st_size,
+                                                       os.stat(os.path.join(d, f)).st_mtime_ns)
+            for d, _, files in os.walk(root) for f in files}
+
+
+def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tfds_dir, monkeypatch):
+    monkeypatch.chdir(ROOT)                                    # as `python train.py` from the checkout
+    shipped = saved_models_snapshot()
     result = run.train(_config(tmp_path, tfds_dir, steps=120, steps_per_epoch=40, test_examples=512), verbose=0)
+    # a run that does not say otherwise exports into its own directory, never beside the shipped models (issue 35)
+    assert result["export_path"] == os.path.join(result["run_dir"], "export", "context_encoder", "1")
+    assert saved_models_snapshot() == shipped
     losses = result["history"]["loss"]
     assert losses[-1] < losses[0], losses                       # the L2 loss falls on real images
     d = result["run_dir"]
