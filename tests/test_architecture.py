@@ -3,8 +3,9 @@
 Static checks over the source (ast, no imports): no import cycle among keras_inpaint's modules, no
 function-level import of the package inside it (the old way of dodging a cycle), each module imports only
 from its own layer or the ones below it, and no capability probing (`hasattr`, `getattr` of a named attribute,
-signature or code inspection) anywhere in the package. A dynamic check: one `train.py` run resolves its configuration once,
-builds its task once and never re-reads its own config.json.
+signature or code inspection) anywhere in the package. A dynamic check: one `train.py` run resolves its
+configuration once, builds its task once, never re-reads its own config.json and exports into its own run
+directory, leaving saved_models/ untouched.
 """
 import ast
 import json

@@ -177,8 +177,8 @@ def test_celeb_a_tfds_path_with_mock_data():
 
 
 def test_a_failed_download_is_a_clear_dataset_error(tmp_path, monkeypatch, capsys):
-    """`train.py --download` lets tfds download a missing dataset (issue 15); offline, the download fails, and that is one
-    DatasetError naming the dataset and how to point at prepared data (the network is simulated away here)."""
+    """`train.py --download` lets tfds download a missing dataset (issue 15); offline, the download fails, and that
+    is one DatasetError naming the dataset and how to point at prepared data (the network is simulated away here)."""
     import tensorflow_datasets as tfds
 
     real_builder = tfds.builder
