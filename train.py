@@ -8,6 +8,7 @@ Every default (dataset, batch size, learning rate, number of steps) is the paper
 each flag overrides it. Re-running the same command resumes from the last checkpoint. Run `--helpfull` for
 every flag.
 """
+import os
 import sys
 
 from keras_inpaint.startup import quiet_start  # noqa: E402
@@ -26,10 +27,10 @@ flags.DEFINE_string("dataset", None, "tfds name (e.g. cifar10, mnist, celeb_a) o
                     "JPEG/PNG images (split ~90/10 train/test by file-name hash). Default: the model's paper dataset.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory (default: $TFDS_DATA_DIR, else "
                     "~/tensorflow_datasets), e.g. ../shared/data/tensorflow_datasets.")
-flags.DEFINE_bool("download", True, "Let tfds download and prepare a tfds dataset that is not in --data_dir on "
-                  "first use (needs the network; the output says so). --no_download (or --nodownload): never "
-                  "download, stop with a clear error instead (offline machines).")
-flags.DEFINE_bool("no_download", False, "Never download a dataset: same as --nodownload.")
+flags.DEFINE_bool("download", False, "Let tfds download and prepare a tfds dataset that is not in --data_dir on "
+                  "first use (needs the network; the output says so). Off by default: without it a missing "
+                  "dataset stops with a clear error (nothing is fetched at run time).")
+flags.DEFINE_bool("no_download", False, "Never download a dataset (the default; overrides --download).")
 flags.DEFINE_string("output_dir", None, "Run directory (default runs/<model>-<dataset>): config.json, logs/ "
                     "(TensorBoard), checkpoints/ (resume), metrics.json, grid.png.")
 flags.DEFINE_integer("steps", None, "Training iterations (mini-batches). Default: the paper's schedule.")
@@ -63,8 +64,10 @@ flags.DEFINE_string("init_from", None, "Fine-tune: start a new run from the weig
                     "model (e.g. saved_models/free_form_inpaint/3; a GAN's discriminator and the optimisers start "
                     "fresh), or of another scale of IMDN (imdn_x2 from imdn_x3: all but the upsampler). A resumed "
                     "run continues from its own checkpoint.")
-flags.DEFINE_string("export_dir", "saved_models", "Where the trained model is exported at the end "
-                    "(<export_dir>/<model>/<version>/); empty to skip the export.")
+flags.DEFINE_string("export_dir", run.RUN_EXPORT, "Where the trained model is exported at the end "
+                    "(<export_dir>/<model>/<version>/): by default into the run directory; empty to skip the "
+                    "export. The shipped models (saved_models/) change only when told to: python export.py "
+                    "--run_dir=RUN --export_dir=saved_models (or --export_dir=saved_models here).")
 
 # Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
 flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: training/evaluation "
@@ -86,7 +89,7 @@ flags.DEFINE_enum("prior_loss", None, ["least_squares", "log", "bce"], "lsgan/dc
 flags.DEFINE_enum("context_weighting", None, ["importance", "binary"], "lsgan/dcgan inpainter: contextual L1 "
                   "weights: Yeh et al.'s 7x7 importance weighting or plain known-pixel mask.")
 flags.DEFINE_string("refinement_cache", None, "refinement_ae: .npz of inpainter outputs (python -m "
-                    "keras_inpaint.latent_inpainting --run_dir=... --cache=PATH); default: noisy originals.")
+                    "keras_inpaint.cli.refinement_cache --run_dir=... --cache=PATH); default: noisy originals.")
 flags.DEFINE_float("input_noise", None, "refinement_ae: Gaussian noise sigma added to its inputs ([-1, 1] units, "
                    "default 0.1).")
 flags.DEFINE_integer("g_steps", None, "GANs: generator updates per step (dcgan: 2, as seed 001's code).")
@@ -99,6 +102,9 @@ flags.DEFINE_float("adversarial_weight", None, "GANs: weight of the adversarial 
 flags.DEFINE_float("gradient_penalty", None, "GANs: WGAN-GP weight (e.g. 10 for DeblurGAN's variant); 0 = off.")
 flags.DEFINE_float("real_label_smoothing", None, "GANs with BCE: one-sided label smoothing s (real label 1 - s).")
 flags.DEFINE_float("d_learning_rate", None, "GANs: discriminator Adam learning rate (default: the paper's).")
+flags.DEFINE_float("feature_matching", None, "GANs whose discriminator returns its features (free_form_inpaint, "
+                   "lama_ffc): weight of pix2pixHD's discriminator feature-matching loss in the generator loss; "
+                   "0 = off.")
 flags.DEFINE_string("vgg_weights", None, "Local VGG16 no-top weights file (.h5) for --content_loss=perceptual; "
                     "never downloaded.")
 flags.DEFINE_bool("vgg_preprocess", None, "Perceptual loss: feed VGG mean-subtracted 0..255 images instead of "
@@ -116,7 +122,8 @@ flags.mark_flag_as_required("model")
 TASK_FLAGS = ("mask", "corruption", "train_noise", "iterations", "eval_iterations", "prior_weight", "prior_loss",
               "context_weighting", "refinement_cache", "input_noise")
 TRAINER_FLAGS = ("g_steps", "d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
-                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn")
+                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn",
+                 "feature_matching")   # registry.TRAINER_DEFAULTS: one flag per trainer option
 
 
 def main(argv):
@@ -145,6 +152,8 @@ def main(argv):
             print(f"Run directory: {result['run_dir']}")
             if result["export_path"]:
                 print(f"SavedModel: {result['export_path']}")
+                if not os.path.abspath(result["export_path"]).startswith(os.path.abspath("saved_models") + os.sep):
+                    print(f"To ship it: python export.py --run_dir={result['run_dir']} --export_dir=saved_models")
     except (data.DatasetError, FileNotFoundError, ValueError, TrainingDiverged) as e:
         sys.exit(f"error: {e}")
     except KeyboardInterrupt:

@@ -221,11 +221,11 @@ def _tfds_source(name: str, split: str, data_dir: str | None, download: bool) ->
             raise DatasetError(
                 f"Dataset {name!r} is not prepared in {where} (looked for {builder.data_dir}). Point --data_dir "
                 f"(or TFDS_DATA_DIR) at a tensorflow-datasets directory that holds it, e.g. "
-                f"--data_dir=../shared/data/tensorflow_datasets, let tfds download it (train.py does unless "
-                f"--no_download is given), or pass --dataset=folder:PATH to train on a folder of images "
+                f"--data_dir=../shared/data/tensorflow_datasets, let tfds download it (train.py --download), "
+                f"or pass --dataset=folder:PATH to train on a folder of images "
                 f"(e.g. --dataset=folder:../shared/data/faces/celeba_img_align for the face models).")
         print(f"Dataset {name!r} is not prepared in {where}: tfds downloads and prepares it into "
-              f"{builder.data_dir} now (first use only; --no_download refuses).", flush=True)
+              f"{builder.data_dir} now (first use only; asked for by --download).", flush=True)
         try:
             builder.download_and_prepare()
         except Exception as e:  # no network, proxy, disk full: tfds raises many types
@@ -259,8 +259,8 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
       channels: 1 (grayscale) or 3 (RGB); images are converted.
       data_dir: tfds data directory (else $TFDS_DATA_DIR, else tfds' default). Ignored for folders.
       max_examples: keep only the first N images (quick runs).
-      download: allow tfds to download and prepare a missing dataset (train.py's default; never done in
-        tests/CI, whose data is prepared). A failed download is a DatasetError naming the dataset.
+      download: allow tfds to download and prepare a missing dataset (train.py --download; off by default,
+        and never in tests/CI, whose data is prepared). A failed download is a DatasetError naming the dataset.
       test_ids: folders with fixed splits only: a file in the folder naming the test photos (`list_folder_images`).
     Raises:
       DatasetError: unknown dataset, not prepared and `download` is False (or the download failed), or

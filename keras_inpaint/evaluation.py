@@ -108,7 +108,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     spec = registry.get(card["id"])
     task = exporting.card_task(card, task_options)
     if prior:
-        if not hasattr(task, "on_prior"):
+        if not task.refines_prior:
             raise ValueError(f"--prior scores a refinement_ae export on a prior's completions; {path} is a "
                              f"{spec.id} export")
         prior_card = exporting.load_model_card(prior)
@@ -130,7 +130,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
                          f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
     tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results)
     if verbose:
-        if hasattr(task, "on_prior") and not prior:
+        if task.refines_prior and not prior:
             tables.append(f"{spec.id} refines a z-search prior's completions; this is its cheap training check. "
                           "Score it for that purpose with --prior=saved_models/lsgan/1 (seed 004 Table 3.2).")
         print("\n\n".join(tables))
@@ -154,7 +154,7 @@ def format_table(results: dict[str, float], task, title: str = "test set") -> st
     """A small text table: one row per reported metric, model vs the task's baseline (and its
     `extra_baselines`, one column each); "-" where a value is missing (e.g. baselines scored alone). Below it,
     PSNR after paste-back per hole-area bin for each `area_bins*` group with more than one bin."""
-    extras = list(getattr(task, "extra_baselines", ()))
+    extras = list(task.extra_baselines)
     prefixes = ["", "baseline_"] + [f"baseline_{name}_" for name, _ in extras]
     width = max([44] + [len(label) for _, label in task.report])
     rows = [f"{title}: {results.get('num_images', '?')} images; baseline = {task.baseline_name}"

@@ -210,10 +210,11 @@ def load_model_card(path: str) -> dict:
         return json.load(f)
 
 
-def bind_signature(fn, network, input_signature=None):
+def bind_signature(fn, network, input_signature):
     """`fn(network, *inputs)` (a task's serving function) as a function of the named inputs alone (`images`,
-    plus `mask` or `noise_level`), each checked at run time against `input_signature` (`_checked`): what
-    `export_network` traces into the SavedModel and `keras_inpaint.portable` converts.
+    plus `mask` or `noise_level`: the names of the `input_signature` TensorSpecs, in order), each checked at run
+    time against its spec (`_checked`): what `export_network` traces into the SavedModel and
+    `keras_inpaint.portable` converts.
 
     The function is named after its inputs (`signature_name`, e.g. `images_uint8_N_any_any_3`), so that
     TensorFlow's own dtype error, raised before the graph runs (a float32 tensor passed to uint8 `images`),
@@ -221,21 +222,21 @@ def bind_signature(fn, network, input_signature=None):
     #0(zero-based) was expected to be a uint8 tensor but is a float tensor".
 
     Raises:
-      TypeError: `fn` takes other arguments.
+      TypeError: the specs name other inputs.
     """
-    # ExportArchive names signature inputs after the Python arguments; keep `images` / `mask`.
-    names = fn.__code__.co_varnames[1:fn.__code__.co_argcount] if hasattr(fn, "__code__") else None
-    specs = list(input_signature or [])
-    if names == ("network", "images"):
+    # ExportArchive names signature inputs after the Python arguments: one function per declared input list.
+    specs = list(input_signature)
+    names = tuple(s.name for s in specs)
+    if names == ("images",):
         bound = lambda images: fn(network, *_checked([images], specs))  # noqa: E731
-    elif names == ("network", "images", "mask"):
+    elif names == ("images", "mask"):
         bound = lambda images, mask: fn(network, *_checked([images, mask], specs))  # noqa: E731
-    elif names == ("network", "images", "noise_level"):     # non-blind denoisers (ffdnet): sigma per image
+    elif names == ("images", "noise_level"):     # non-blind denoisers (ffdnet): sigma per image
         bound = lambda images, noise_level: fn(network, *_checked([images, noise_level], specs))  # noqa: E731
     else:
-        raise TypeError(f"serving function {fn} must take (network, images[, mask | noise_level])")
-    if specs:
-        bound.__name__ = signature_name(specs)
+        raise TypeError(f"serving function {fn}: its input TensorSpecs must be named (images[, mask | "
+                        f"noise_level]), got {names}")
+    bound.__name__ = signature_name(specs)
     return bound
 
 

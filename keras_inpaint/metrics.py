@@ -119,7 +119,7 @@ def beats_baseline(results: dict, task) -> bool:
     on every benchmark folder in `results["benchmarks"]` (PSNR/SSIM higher, L1/L2 lower). False when nothing
     could be compared."""
     compared = False
-    prefixes = ["baseline_"] + [f"baseline_{name}_" for name, _ in getattr(task, "extra_baselines", ())]
+    prefixes = ["baseline_"] + [f"baseline_{name}_" for name, _ in task.extra_baselines]
     for scores in [results, *(results.get("benchmarks") or {}).values()]:
         for key, _ in task.report:
             for prefix in prefixes:

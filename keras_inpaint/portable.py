@@ -78,10 +78,12 @@ def load_source(source: str):
         card = exporting.load_model_card(source)
         _check_exportable(card)                    # before the (slow) load
         loaded = tf.saved_model.load(source)
-        if not hasattr(loaded, "variables"):
+        try:                                       # a file-format version, not a capability: older exports
+            variables = loaded.variables           # have no `variables` collection
+        except AttributeError:
             raise ValueError(f"{source}: the SavedModel lists no variables (exported by an older keras_inpaint); "
-                             "convert its run directory instead")
-        weights = [v.numpy() for v in loaded.variables]
+                             "convert its run directory instead") from None
+        weights = [v.numpy() for v in variables]
     elif os.path.exists(os.path.join(source, "config.json")):
         run = checkpoints.load_run(source)
         card = exporting.run_card(run, run.model)

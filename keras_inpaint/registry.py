@@ -29,8 +29,7 @@ class Adversarial:
 
     Attributes:
       discriminator: the discriminator/critic builder (the generator is the entry's `build_network`, the
-        exported network). A builder with a `synchronized` parameter (the networks with BatchNorm) receives
-        the resolved `sync_bn` trainer option (on iff the strategy has several replicas).
+        exported network).
       loss: adversarial loss, a key of `keras_inpaint.losses.ADVERSARIAL_LOSSES`.
       content: False for unconditional z -> image GANs (no content term whatever the options).
       view: what D sees of the generator output and the target: None (as they are), a (top, left, h, w) box or
@@ -38,6 +37,9 @@ class Adversarial:
       inference: None (the exported network is the generator) or `(generator, discriminator) -> keras.Model`
         (lsgan, dcgan: the z -> {image, score} prior searched by the z-search inpainter).
       discriminator_options: None, or `(trainer options) -> extra keyword arguments of discriminator`.
+      generator_takes_sync, discriminator_takes_sync: the generator (`build_network`) / discriminator builder
+        takes `synchronized=` (cross-replica BatchNorm): it receives the resolved `sync_bn` trainer option (on iff
+        the strategy has several replicas). tests/test_gan_models.py checks each against the builder's parameters.
     """
 
     discriminator: Callable[..., keras.Model]
@@ -46,12 +48,35 @@ class Adversarial:
     view: object = None
     inference: Callable | None = None
     discriminator_options: Callable[[dict], dict] | None = None
+    generator_takes_sync: bool = True
+    discriminator_takes_sync: bool = True
+
+
+# Every option of the GAN trainer (`keras_inpaint.training.adversarial`) and its default, stated once: the value an
+# option takes when the entry does not list it, and `AdversarialTrainer`'s own keyword defaults. An entry's
+# `trainer_options` (built with `gan_options`) names the options its trainer accepts (from the command line too:
+# train.py's TRAINER_FLAGS, one flag per option here) with the paper's values.
+TRAINER_DEFAULTS = {
+    "d_steps": 1,                 # discriminator (critic) updates per generator update
+    "g_steps": 1,                 # generator updates per training step, each recomputing its gradient
+    "content_loss": "mse",        # generator content loss: 'mse', 'l1' or 'perceptual' (VGG16, needs vgg_weights)
+    "content_weight": 1.0,        # weight of the content loss in the generator loss
+    "adversarial_weight": 1.0,    # weight of the adversarial term in the generator loss
+    "gradient_penalty": 0.0,      # WGAN-GP weight λ (0 = off)
+    "real_label_smoothing": 0.0,  # one-sided label smoothing s of BCE discriminators (real label 1 - s)
+    "d_learning_rate": None,      # discriminator Adam learning rate (None: the generator's)
+    "vgg_weights": None,          # local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)
+    "vgg_preprocess": False,      # feed VGG 0..255 mean-subtracted images instead of [-1, 1] images
+    "sync_bn": None,              # synchronized BatchNorm; None = on iff the strategy has several replicas
+    "feature_matching": 0.0,      # weight of pix2pixHD's discriminator feature-matching loss (0 = off)
+}
 
 
 def gan_options(**options) -> dict:
     """`ModelSpec.trainer_options` of a GAN: the options every GAN entry shares (one D update per step, unit
     adversarial weight, D's Adam at 2e-4, BatchNorm synchronized iff several replicas) with `options` on top."""
-    return {"d_steps": 1, "adversarial_weight": 1.0, "d_learning_rate": 2e-4, "sync_bn": None, **options}
+    shared = {name: TRAINER_DEFAULTS[name] for name in ("d_steps", "adversarial_weight", "sync_bn")}
+    return {**shared, "d_learning_rate": 2e-4, **options}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,8 +109,9 @@ class ModelSpec:
         `Adversarial` recipe (generator, discriminator, adversarial loss) that
         `training.checkpoints.build_training_model` builds inside the strategy scope.
       trainer_options: {option name: default} that the GAN trainer reads (`gan_options`: `d_steps`, `content_loss`,
-        `gradient_penalty`; see `keras_inpaint.training.adversarial.TRAINER_OPTIONS`); overridden by
-        `RunConfig.trainer_options` through `spec.resolve_trainer_options`.
+        `gradient_penalty`; every option and its default: `TRAINER_DEFAULTS`); overridden by
+        `RunConfig.trainer_options` through `spec.resolve_trainer_options`. Its keys are the options the model
+        accepts; an option it does not list takes its `TRAINER_DEFAULTS` value.
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
         generator's, the exported network).
       benchmarks: folders of full-size benchmark images (e.g. Set5, Set14) scored whole after the test split;
@@ -206,7 +232,7 @@ def get(model_id: str) -> ModelSpec:
 _CENTRE_16_FILL = functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill")
 
 # GAN entries: `params` is the generator's count (the exported inference network), `discriminator_params` the
-# D's; `trainer_options` are the paper defaults of `adversarial.TRAINER_OPTIONS`, overridable per run.
+# D's; `trainer_options` are the paper values of options in `TRAINER_DEFAULTS`, overridable per run.
 register(ModelSpec(
     id="context_encoder",
     paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",
@@ -333,15 +359,16 @@ register(ModelSpec(
 # --- seed 002: denoising autoencoders and the restoration GAN (spec/models.md §4-5) ----------------------------
 # Options (spec.task(**options)): corruption "noise" | "white_box"; train_noise "random" | "none" | f.
 _DENOISING_OPTIONS = {"corruption": "noise", "train_noise": None}
+MNIST_SHAPE = (28, 28, 1)   # MNIST and Fashion-MNIST digits / garments: 28x28 grey
 
 register(ModelSpec(
     id="denoising_ae_mnist",
     paper="seed 002 (MNIST autoencoder, latent 32; spec/models.md §4a)",
     description="remove Gaussian noise from 28x28 MNIST digits (autoencoder, latent 32)",
-    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=32),
+    build_network=lambda: denoising.build_denoising_ae(MNIST_SHAPE, latent=32),
     make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # default: noisy input f ~ U(0, 0.5) -> clean target (002-a)
-    image_shape=(28, 28, 1),
+    image_shape=MNIST_SHAPE,
     value_range=(0.0, 1.0),          # sigmoid output
     default_dataset="mnist",         # seed: "der bekannte MNIST-Datensatz"
     batch_size=128,                  # proposal (keras.io denoising example)
@@ -358,10 +385,10 @@ register(ModelSpec(
     id="denoising_ae_fashion",
     paper="seed 002 (Fashion-MNIST denoising autoencoder, larger latent; spec/models.md §4b)",
     description="remove Gaussian noise (or, --corruption=white_box, white rectangles) from 28x28 Fashion-MNIST",
-    build_network=lambda: denoising.build_denoising_ae((28, 28, 1), latent=64),
+    build_network=lambda: denoising.build_denoising_ae(MNIST_SHAPE, latent=64),
     make_task=tasks.Denoising,
     task_options=dict(_DENOISING_OPTIONS),   # seed: denoising AE first, then retrained with white boxes
-    image_shape=(28, 28, 1),
+    image_shape=MNIST_SHAPE,
     value_range=(0.0, 1.0),
     default_dataset="fashion_mnist",  # seed: "MNIST Fashion Datensatz"
     batch_size=128,                  # proposal
@@ -523,7 +550,8 @@ register(ModelSpec(
     task_options={"mask": "mixed"},  # tasks.MIXED_MASKS: centre 1/4, random box 1/4, LaMa thin/medium/thick 1/6 each
     # D sees the composite image (prediction pasted into the hole) and the real one
     adversarial=Adversarial(free_form.build_patch_discriminator,
-                            loss="bce_logits"),  # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's too)
+                            loss="bce_logits",   # PatchGAN logits, non-saturating BCE (pix2pix; LaMa's too)
+                            generator_takes_sync=False),   # gated convolutions, no BatchNorm
     trainer_options=gan_options(
         content_loss="l1",           # L1 of the composite = L1 of the hole (the generator pastes back itself)
         content_weight=100.0,        # pix2pix weighting, as dcgan_inpaint
@@ -653,7 +681,8 @@ register(ModelSpec(
     # D sees the composite (prediction pasted into the hole, as free_form_inpaint) and the real crop; the
     # PatchGAN of free_form_inpaint at any input size (LaMa: pix2pixHD's NLayer discriminator, ndf 64, 4 layers)
     adversarial=Adversarial(functools.partial(free_form.build_patch_discriminator, input_shape=(None, None, 3)),
-                            loss="bce_logits"),   # LaMa: non-saturating logistic loss on patch logits
+                            loss="bce_logits",    # LaMa: non-saturating logistic loss on patch logits
+                            generator_takes_sync=False),   # its BatchNorm has no synchronized option
     trainer_options=gan_options(
         # LaMa's L1 is on the known pixels only (weight 10) and its hole is driven by the 30-weighted
         # ResNet50-dilated perceptual loss (HRF PL), which needs downloaded ADE20k weights: left out (SPEC §5). In

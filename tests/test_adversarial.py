@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _options(**trainer_options):
-    """A stand-in for RunConfig when a test needs trainer options (read with getattr by adversarial.build_trainer)."""
+    """A stand-in for RunConfig when a test needs trainer options (the attributes adversarial.build_trainer reads)."""
     return types.SimpleNamespace(trainer_options=trainer_options, learning_rate=None, seed=0, jit_compile=False,
                                  steps_per_execution=1)
 

@@ -1,9 +1,11 @@
 """The package's one-way architecture (issue 11; README "Architecture").
 
 Static checks over the source (ast, no imports): no import cycle among keras_inpaint's modules, no
-function-level import of the package inside it (the old way of dodging a cycle), and each module imports only
-from its own layer or the ones below it. A dynamic check: one `train.py` run resolves its configuration once,
-builds its task once and never re-reads its own config.json.
+function-level import of the package inside it (the old way of dodging a cycle), each module imports only
+from its own layer or the ones below it, and no capability probing (`hasattr`, `getattr` of a named attribute,
+signature or code inspection) anywhere in the package. A dynamic check: one `train.py` run resolves its
+configuration once, builds its task once, never re-reads its own config.json and exports into its own run
+directory, leaving saved_models/ untouched.
 """
 import ast
 import json
@@ -128,6 +130,58 @@ def test_imports_point_one_way():
         f"{m} -> {d} ({LAYERS[_layer(m)][0]} -> {LAYERS[_layer(d)][0]})" for m, d in upward)
 
 
+# Capability probing (issue 35): what an object can do is declared (Task's class attributes, the training-model
+# protocol of training/checkpoints.py, registry.Adversarial's fields, a signature's TensorSpec names), never
+# guessed from its attributes, signature or code. Allowed: {(module, source of the call)} that is genuinely not
+# capability probing, each with the reason. None so far.
+PROBING_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _probes(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, what) of each `hasattr(...)`, `getattr(x, "literal"...)`, `inspect.signature` (or another inspect
+    of a callable's parameters) and `__code__` in a module."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "hasattr":
+                found.append((node.lineno, "hasattr("))
+            elif (node.func.id == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                  and isinstance(node.args[1].value, str)):
+                found.append((node.lineno, f"getattr(..., {node.args[1].value!r})"))
+        if isinstance(node, ast.Attribute):
+            if node.attr in ("__code__", "co_varnames", "co_argcount"):
+                found.append((node.lineno, node.attr))
+            if (isinstance(node.value, ast.Name) and node.value.id == "inspect"
+                    and node.attr in ("signature", "getfullargspec", "getargspec", "Parameter")):
+                found.append((node.lineno, f"inspect.{node.attr}"))
+        if isinstance(node, ast.ImportFrom) and node.module == "inspect":
+            found += [(node.lineno, f"from inspect import {a.name}") for a in node.names
+                      if a.name in ("signature", "getfullargspec", "getargspec", "Parameter")]
+    return found
+
+
+def test_the_probe_finder_sees_probes():
+    """Guards the check below against a finder that finds nothing."""
+    tree = ast.parse("import inspect\nhasattr(t, 'x')\ngetattr(m, 'g', None)\ngetattr(c, name)\n"
+                     "inspect.signature(f)\nf.__code__.co_varnames\n")
+    assert sorted(what for _, what in _probes(tree)) == sorted(["hasattr(", "getattr(..., 'g')", "inspect.signature",
+                                                                "co_varnames", "__code__"])
+
+
+def test_no_capability_probing_in_the_package():
+    """No `hasattr`, `getattr` of a literal attribute name, signature inspection or `__code__` in keras_inpaint/
+    (tasks/base.py's rule, for every object): declare the capability instead."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for line, what in _probes(ast.parse(path.read_text(), str(path))):
+            module = _module_name(path)
+            if (module, lines[line - 1].strip()) not in PROBING_ALLOWED:
+                found.append(f"{path.relative_to(ROOT)}:{line}: {what}")
+    assert not found, "capability probing (declare it instead; tests/test_architecture.py PROBING_ALLOWED " \
+                      "for what is not probing): " + ", ".join(found)
+
+
 COUNTING_TRAIN = r"""
 import json, runpy, sys
 from keras_inpaint import registry
@@ -154,14 +208,23 @@ print("COUNTS" + json.dumps(counts))
 """
 
 
+def _files(root: pathlib.Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
 def test_one_train_run_resolves_once_and_builds_its_task_once(tmp_path, tfds_dir):
-    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read."""
+    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read;
+    its export goes into the run directory and `saved_models/` stays untouched (issue 35: no --export_dir)."""
+    shipped = _files(ROOT / "saved_models")
     r = subprocess.run(
         [sys.executable, "-c", COUNTING_TRAIN, "--model=context_encoder", "--dataset=cifar10", f"--data_dir={tfds_dir}",
          "--steps=2", "--batch_size=4", "--max_examples=16", "--val_examples=4", "--test_examples=8",
-         f"--output_dir={tmp_path / 'run'}", f"--export_dir={tmp_path / 'export'}", "--no_download"],
+         f"--output_dir={tmp_path / 'run'}", "--no_download"],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     counts = json.loads(r.stdout.split("COUNTS", 1)[1])
     assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0}, counts
-    assert os.listdir(tmp_path / "export"), "the run exported nothing: the counts cover too little"
+    export = tmp_path / "run" / "export" / "context_encoder" / "1"
+    assert (export / "saved_model.pb").exists(), "the run exported nothing: the counts cover too little"
+    assert f"SavedModel: {export}" in r.stdout and "--export_dir=saved_models" in r.stdout   # printed at the end
+    assert _files(ROOT / "saved_models") == shipped

@@ -177,8 +177,8 @@ def test_celeb_a_tfds_path_with_mock_data():
 
 
 def test_a_failed_download_is_a_clear_dataset_error(tmp_path, monkeypatch, capsys):
-    """train.py lets tfds download a missing dataset (issue 15); offline, the download fails, and that is one
-    DatasetError naming the dataset and how to point at prepared data (the network is simulated away here)."""
+    """`train.py --download` lets tfds download a missing dataset (issue 15); offline, the download fails, and that
+    is one DatasetError naming the dataset and how to point at prepared data (the network is simulated away here)."""
     import tensorflow_datasets as tfds
 
     real_builder = tfds.builder
@@ -195,5 +195,5 @@ def test_a_failed_download_is_a_clear_dataset_error(tmp_path, monkeypatch, capsy
     with pytest.raises(data.DatasetError, match=r"Could not download dataset 'mnist'.*ConnectionError.*--data_dir"):
         data.load_images("mnist", "train", (28, 28), 1, data_dir=str(tmp_path), download=True)
     assert "tfds downloads and prepares it" in capsys.readouterr().out     # said before trying
-    with pytest.raises(data.DatasetError, match=r"not prepared in .*--no_download"):
+    with pytest.raises(data.DatasetError, match=r"not prepared in .*train.py --download"):
         data.load_images("mnist", "train", (28, 28), 1, data_dir=str(tmp_path), download=False)

@@ -106,6 +106,20 @@ def test_synchronized_option_builds_synchronized_batchnorm():
         assert bns and all(layer.synchronized for layer in bns)
 
 
+def test_declared_synchronized_builders_match_their_parameters():
+    """registry.Adversarial declares which builders take `synchronized=` (no signature inspection in the
+    package, issue 35); the declaration agrees with each builder's parameters."""
+    import inspect
+
+    gans = [spec for spec in registry.REGISTRY.values() if spec.adversarial is not None]
+    assert len(gans) >= 6
+    for spec in gans:
+        recipe = spec.adversarial
+        for builder, declared in ((spec.build_network, recipe.generator_takes_sync),
+                                  (recipe.discriminator, recipe.discriminator_takes_sync)):
+            assert ("synchronized" in inspect.signature(builder).parameters) == declared, (spec.id, builder)
+
+
 @pytest.mark.parametrize("model_id", ["context_encoder_gan", "dcgan_inpaint", "restoration_gan"])
 def test_registry_entries(model_id):
     spec = registry.get(model_id)

@@ -15,14 +15,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _config(tmp_path, tfds_dir, **kw):
     base = dict(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, output_dir=str(tmp_path / "run"),
-                steps=40, steps_per_epoch=20, batch_size=32, max_examples=512, val_examples=64,
-                export_dir=str(tmp_path / "saved_models"))
+                steps=40, steps_per_epoch=20, batch_size=32, max_examples=512, val_examples=64)
     base.update(kw)
     return run.RunConfig(**base)
 
 
-def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tfds_dir):
+def saved_models_snapshot() -> dict[str, tuple[int, int]]:
+    """{path: (size, mtime)} of every file under the repository's saved_models/ (the shipped models)."""
+    root = os.path.join(ROOT, "saved_models")
+    return {os.path.relpath(os.path.join(d, f), root): (os.stat(os.path.join(d, f)).st_size,
+                                                       os.stat(os.path.join(d, f)).st_mtime_ns)
+            for d, _, files in os.walk(root) for f in files}
+
+
+def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tfds_dir, monkeypatch):
+    monkeypatch.chdir(ROOT)                                    # as `python train.py` from the checkout
+    shipped = saved_models_snapshot()
     result = run.train(_config(tmp_path, tfds_dir, steps=120, steps_per_epoch=40, test_examples=512), verbose=0)
+    # a run that does not say otherwise exports into its own directory, never beside the shipped models (issue 35)
+    assert result["export_path"] == os.path.join(result["run_dir"], "export", "context_encoder", "1")
+    assert saved_models_snapshot() == shipped
     losses = result["history"]["loss"]
     assert losses[-1] < losses[0], losses                       # the L2 loss falls on real images
     d = result["run_dir"]
@@ -97,10 +109,25 @@ def test_cli_help_unknown_model_and_evaluate_only(tmp_path, tfds_dir):
     assert "PSNR of the hole only" in ev.stdout
 
 
+def test_every_trainer_and_task_option_is_a_documented_flag():
+    """Each option a registry entry lists (trainer options: one home, `registry.TRAINER_DEFAULTS`) is a
+    train.py flag with help text (issue 35: `feature_matching` was not), and `--download` is off by default."""
+    from keras_inpaint import registry
+
+    help_text = subprocess.run([sys.executable, "train.py", "--helpfull"], cwd=ROOT, capture_output=True,
+                               text=True).stdout
+    task_options = {k for spec in registry.REGISTRY.values() for k in spec.task_options}
+    trainer_options = {k for spec in registry.REGISTRY.values() for k in spec.trainer_options}
+    assert trainer_options <= set(registry.TRAINER_DEFAULTS), trainer_options - set(registry.TRAINER_DEFAULTS)
+    for flag in sorted(task_options | set(registry.TRAINER_DEFAULTS)):
+        assert re.search(rf"--(\[no\])?{flag}: \S", help_text), flag      # present and explained
+    assert re.search(r"--\[no\]download: .*\n(.*\n)*?\s+\(default: 'false'\)", help_text)
+
+
 def test_missing_dataset_is_a_clear_cli_error(tmp_path):
     r = subprocess.run([sys.executable, "train.py", "--model=context_encoder", f"--data_dir={tmp_path}",
                         "--no_download", f"--output_dir={tmp_path / 'r'}"], cwd=ROOT, capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items() if k != "TFDS_DATA_DIR"})
     assert r.returncode != 0
     assert "error: Dataset 'cifar10' is not prepared" in r.stderr and "Traceback" not in r.stderr
-    assert "--no_download" in r.stderr            # says how it would download (train.py's default online)
+    assert "train.py --download" in r.stderr      # says how it would download (off by default)

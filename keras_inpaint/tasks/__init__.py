@@ -6,7 +6,7 @@ inpainting.py (centre hole, arbitrary masks, photos), restoration.py (denoising,
 latent.py (z-search priors, refinement). Everything is re-exported here, so `tasks.MaskedInpainting` and
 `tasks.content_seed` name the one definition.
 """
-from keras_inpaint.tasks.base import (EVAL_SEED, FAMILIES, Task, check_mask, check_range, content_seed,
+from keras_inpaint.tasks.base import (EVAL_SEED, Task, check_mask, check_range, content_seed,
                                       image_and_mask_specs, rows_grid, run_padded)
 from keras_inpaint.tasks.gaussian_denoising import GaussianDenoising
 from keras_inpaint.tasks.inpainting import (EVAL_PRESETS, MASK_EVAL_SEED, MASK_KINDS, MASK_MIXTURES, MIXED_MASKS,
@@ -15,7 +15,7 @@ from keras_inpaint.tasks.latent import LATENT_SEED, Refinement, UnconditionalGen
 from keras_inpaint.tasks.restoration import Denoising, WhiteBoxRestoration
 from keras_inpaint.tasks.super_resolution import PhotoSuperResolution, SuperResolution
 
-__all__ = ["EVAL_PRESETS", "EVAL_SEED", "FAMILIES", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES",
+__all__ = ["EVAL_PRESETS", "EVAL_SEED", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES",
            "MIXED_MASKS", "CentreHoleInpainting", "Denoising", "GaussianDenoising", "MaskedInpainting",
            "PhotoInpainting", "PhotoSuperResolution", "Refinement", "SuperResolution", "Task",
            "UnconditionalGeneration", "WhiteBoxRestoration", "check_mask", "check_range", "content_seed",

@@ -6,15 +6,14 @@ A task ties one corruption (`keras_inpaint.corruptions`) to one network output l
 `[N, H, W, C]` as stored; conversion to the network's value range happens through `keras_inpaint.data`.
 
 Callers never probe a task with `hasattr`: what a task can do is declared by the class attributes of `Task`
-(`takes_mask`, `any_size`, `latent_search`, `family`) and its methods have the defaults below.
+(`takes_mask`, `any_size`, `latent_search`, `refines_prior`, `family`, ...) and its methods have the defaults
+below.
 """
 from __future__ import annotations
 
 import abc
 
 import tensorflow as tf
-
-FAMILIES = ("inpainting", "restoration", "super_resolution", "latent")
 
 
 class Task(abc.ABC):
@@ -29,6 +28,8 @@ class Task(abc.ABC):
       any_size: `serving_default` (and `restore`) take images of any H, W (fully convolutional networks), so
         whole benchmark images can be scored.
       latent_search: `inpainter(network)` returns a `latent_inpainting.LatentInpainter` (z-search).
+      refines_prior: the model refines a z-search prior's completions (refinement_ae): `on_prior(prior_task,
+        prior_network)` returns the task scored on them (`evaluate.py --prior`).
       scale: output side / input side of `serving_default` (super-resolution: 3), else 1.
       multiple: H and W of the network input are padded to a multiple of this (`run_padded`), else 1.
       quick_run_test_images: test images scored at the end of a run shorter than its schedule (or with
@@ -51,6 +52,7 @@ class Task(abc.ABC):
     takes_mask: bool = False
     any_size: bool = False
     latent_search: bool = False
+    refines_prior: bool = False
     scale: int = 1
     multiple: int = 1
     quick_run_test_images: int | None = None
@@ -90,6 +92,11 @@ class Task(abc.ABC):
     def inpainter(self, network, refiner=None):
         """The z-search inpainter over `network` (tasks with `latent_search` only). Raises TypeError otherwise."""
         raise TypeError(f"{type(self).__name__} has no latent search (latent_search = False)")
+
+    def on_prior(self, prior_task: "Task", prior_network) -> "Task":
+        """This task scored on the completions of a z-search prior (tasks with `refines_prior` only). Raises
+        TypeError otherwise."""
+        raise TypeError(f"{type(self).__name__} does not refine a prior's completions (refines_prior = False)")
 
 
 def check_range(task: str, value_range, expected) -> tuple[float, float]:

@@ -209,6 +209,7 @@ class Refinement(Task):
 
     family = "latent"
     takes_mask = True
+    refines_prior = True
     value_range = (-1.0, 1.0)
     report = (("psnr", "PSNR whole output image (dB)"), ("ssim", "SSIM whole output image"))
     training_only_options = ("refinement_cache",)   # an export is scored and served without the cache file

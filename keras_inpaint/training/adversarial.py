@@ -51,31 +51,14 @@ chosen so that one `train_step` is one graph and one fake batch:
 """
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
-from keras_inpaint import losses
+from keras_inpaint import losses, registry
 
-# Options a registry entry may put in `ModelSpec.trainer_options` (defaults there), overridable per run
-# through `RunConfig.trainer_options` / the command line.
-TRAINER_OPTIONS = {
-    "d_steps": "discriminator (critic) updates per generator update, on the same real and generated batch",
-    "content_loss": "generator content loss: 'mse', 'l1' or 'perceptual' (VGG16 block3_conv3, needs vgg_weights)",
-    "content_weight": "weight of the content loss in the generator loss",
-    "adversarial_weight": "weight of the adversarial term in the generator loss",
-    "gradient_penalty": "WGAN-GP weight λ (0 = off); restoration_gan's critic then has a linear output",
-    "real_label_smoothing": "one-sided label smoothing s of BCE discriminators (real label 1 - s)",
-    "d_learning_rate": "discriminator Adam learning rate (default: the paper's, scaled like --learning_rate)",
-    "vgg_weights": "local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)",
-    "vgg_preprocess": "feed VGG 0..255 mean-subtracted images instead of R-DB's raw [-1, 1] images",
-    "sync_bn": "synchronized (cross-replica) BatchNorm; None = on iff the strategy has several replicas",
-    "g_steps": "generator updates per training step, each recomputing its gradient (seed 001's code: 2)",
-    "feature_matching": "weight of pix2pixHD's discriminator feature-matching loss (0 = off; D must return "
-                        "[score, *features])",
-}
+_DEFAULT = registry.TRAINER_DEFAULTS   # every trainer option's default, stated once (registry.py)
 
 
 class AdversarialTrainer(keras.Model):
@@ -110,11 +93,15 @@ class AdversarialTrainer(keras.Model):
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, adversarial_loss: str = "bce",
-                 content_loss: str | Callable = "mse", content_weight: float = 1.0, adversarial_weight: float = 1.0,
-                 d_steps: int = 1, gradient_penalty_weight: float = 0.0, real_label_smoothing: float = 0.0,
+                 content_loss: str | Callable = _DEFAULT["content_loss"],
+                 content_weight: float = _DEFAULT["content_weight"],
+                 adversarial_weight: float = _DEFAULT["adversarial_weight"], d_steps: int = _DEFAULT["d_steps"],
+                 gradient_penalty_weight: float = _DEFAULT["gradient_penalty"],
+                 real_label_smoothing: float = _DEFAULT["real_label_smoothing"],
                  discriminator_view=None, global_batch_size: int | None = None, seed: int = 0,
-                 g_steps: int = 1, inference_builder: Callable | None = None,
-                 feature_matching_weight: float = 0.0, name: str = "adversarial_trainer", **kwargs):
+                 g_steps: int = _DEFAULT["g_steps"], inference_builder: Callable | None = None,
+                 feature_matching_weight: float = _DEFAULT["feature_matching"], name: str = "adversarial_trainer",
+                 **kwargs):
         super().__init__(name=name, **kwargs)
         if adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"adversarial_loss must be one of {sorted(losses.ADVERSARIAL_LOSSES)}, "
@@ -173,11 +160,6 @@ class AdversarialTrainer(keras.Model):
         self.d_optimizer = d_optimizer
         self.optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    @property
-    def g_optimizer(self) -> keras.optimizers.Optimizer:
-        """The generator's optimiser (= `self.optimizer`)."""
-        return self.optimizer
 
     @property
     def metrics(self):
@@ -326,11 +308,13 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     inside the strategy scope.
 
     `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
-    replica, unless set) and passed as `synchronized=` to each network builder that has that parameter (the
-    networks with BatchNorm). Both optimisers are Adam with the spec's betas; the generator's learning rate is
-    `config.learning_rate` (else the spec's), the discriminator's `options["d_learning_rate"]` scaled by the
-    same factor as the generator's unless it was overridden explicitly (None: the generator's). An entry with
-    `content=False` is an unconditional (z -> image) GAN: no content loss, whatever the options.
+    replica, unless set) and passed as `synchronized=` to each network builder that the recipe declares takes it
+    (`generator_takes_sync`, `discriminator_takes_sync`: the networks with synchronizable BatchNorm). Options
+    the entry does not list take their `registry.TRAINER_DEFAULTS` value. Both optimisers are Adam with the
+    spec's betas; the generator's learning rate is `config.learning_rate` (else the spec's), the discriminator's
+    `options["d_learning_rate"]` scaled by the same factor as the generator's unless it was overridden
+    explicitly (None: the generator's). An entry with `content=False` is an unconditional (z -> image) GAN: no
+    content loss, whatever the options.
 
     Raises:
       ValueError: not a GAN entry; unknown trainer option; perceptual content loss without `vgg_weights` (at
@@ -340,33 +324,31 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     recipe = spec.adversarial
     if recipe is None:
         raise ValueError(f"model {spec.id!r} is not a GAN (its registry entry has no `adversarial` recipe)")
-    overrides = dict(getattr(config, "trainer_options", None) or {})
-    opts = spec.resolve_trainer_options(overrides)
-    if opts.get("sync_bn") is None:
+    overrides = dict(config.trainer_options or {})
+    opts = {**registry.TRAINER_DEFAULTS, **spec.resolve_trainer_options(overrides)}
+    if opts["sync_bn"] is None:
         opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
-    g_lr = getattr(config, "learning_rate", None) or spec.learning_rate
+    g_lr = config.learning_rate or spec.learning_rate
     if overrides.get("d_learning_rate") is not None:
         d_lr = float(overrides["d_learning_rate"])
-    elif opts.get("d_learning_rate") is not None:
+    elif opts["d_learning_rate"] is not None:
         d_lr = float(opts["d_learning_rate"]) * g_lr / spec.learning_rate
     else:
         d_lr = g_lr
-    generator = _build(spec.build_network, opts["sync_bn"])
-    discriminator = _build(recipe.discriminator, opts["sync_bn"],
+    generator = _build(spec.build_network, recipe.generator_takes_sync, opts["sync_bn"])
+    discriminator = _build(recipe.discriminator, recipe.discriminator_takes_sync, opts["sync_bn"],
                            **(recipe.discriminator_options(opts) if recipe.discriminator_options else {}))
-    content_fn = opts.get("content_loss", "mse") if recipe.content else None
+    content_fn = opts["content_loss"] if recipe.content else None
     if content_fn == "perceptual":
-        content_fn = losses.PerceptualLoss(opts.get("vgg_weights"), tuple(generator.output_shape[1:]),
-                                        preprocess=bool(opts.get("vgg_preprocess", False)),
-                                        value_range=spec.value_range)
+        content_fn = losses.PerceptualLoss(opts["vgg_weights"], tuple(generator.output_shape[1:]),
+                                        preprocess=bool(opts["vgg_preprocess"]), value_range=spec.value_range)
     trainer = AdversarialTrainer(
         generator, discriminator, adversarial_loss=recipe.loss, content_loss=content_fn,
-        content_weight=opts.get("content_weight", 1.0), adversarial_weight=opts.get("adversarial_weight", 1.0),
-        d_steps=opts.get("d_steps", 1), gradient_penalty_weight=opts.get("gradient_penalty", 0.0) or 0.0,
-        real_label_smoothing=opts.get("real_label_smoothing", 0.0) or 0.0,
-        discriminator_view=recipe.view, seed=getattr(config, "seed", 0),
-        g_steps=opts.get("g_steps", 1) or 1, inference_builder=recipe.inference,
-        feature_matching_weight=opts.get("feature_matching", 0.0) or 0.0, name=f"{spec.id}_trainer")
+        content_weight=opts["content_weight"], adversarial_weight=opts["adversarial_weight"],
+        d_steps=opts["d_steps"], gradient_penalty_weight=opts["gradient_penalty"],
+        real_label_smoothing=opts["real_label_smoothing"], discriminator_view=recipe.view, seed=config.seed,
+        g_steps=opts["g_steps"], inference_builder=recipe.inference,
+        feature_matching_weight=opts["feature_matching"], name=f"{spec.id}_trainer")
     d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
     if trainer.dtype_policy.name == "mixed_float16":
         # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.
@@ -374,13 +356,13 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     trainer.compile(
         keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
         d_optimizer,
-        jit_compile=getattr(config, "jit_compile", False),
-        steps_per_execution=getattr(config, "steps_per_execution", 1))
+        jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
     return trainer
 
 
-def _build(builder, synchronized: bool, **kwargs) -> keras.Model:
-    """Calls a network builder, with `synchronized=` if it takes that argument (networks with BatchNorm)."""
-    if "synchronized" in inspect.signature(builder).parameters:
+def _build(builder, takes_sync: bool, synchronized: bool, **kwargs) -> keras.Model:
+    """Calls a network builder, with `synchronized=` if its entry declares that it takes it
+    (`registry.Adversarial.generator_takes_sync` / `discriminator_takes_sync`)."""
+    if takes_sync:
         kwargs["synchronized"] = synchronized
     return builder(**kwargs)

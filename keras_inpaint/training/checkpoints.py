@@ -1,5 +1,12 @@
 """The trained model of a run: building it (`build_training_model`), its step count, its inference network, and
-loading it back from the run directory's checkpoint (`load_trained_model`, `load_run`)."""
+loading it back from the run directory's checkpoint (`load_trained_model`, `load_run`).
+
+The training models are of two declared kinds, and `inference_network` / `trained_steps` ask which one, never
+what attributes a model happens to have: a plain model (`spec.adversarial` None) is its own inference network
+and makes one optimizer update per training step; a GAN's `adversarial.AdversarialTrainer` declares
+`inference_network()` (its generator, or the z -> {image, score} prior of lsgan / dcgan) and `g_steps` (its
+generator optimizer's updates per training step).
+"""
 from __future__ import annotations
 
 import json
@@ -33,19 +40,20 @@ def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.M
 
 
 def inference_network(model: keras.Model) -> keras.Model:
-    """The network used at inference: the model itself, a GAN trainer's `generator`, or what a trainer's
-    `inference_network()` returns (the z -> {image, score} prior of the unconditional `lsgan` / `dcgan`)."""
-    if callable(getattr(model, "inference_network", None)):
+    """The network used at inference: a plain model itself, or what a GAN trainer's `inference_network()` returns
+    (its generator, or the z -> {image, score} prior of the unconditional `lsgan` / `dcgan`)."""
+    if isinstance(model, adversarial.AdversarialTrainer):
         return model.inference_network()
-    return getattr(model, "generator", model)
+    return model
 
 
 def trained_steps(model: keras.Model) -> int:
-    """Training iterations done: optimizer updates divided by the generator updates per step (`g_steps`, 2 for
-    `dcgan`, else 1)."""
+    """Training iterations done: optimizer updates divided by the updates per step (a GAN trainer's `g_steps`,
+    2 for `dcgan`; 1 for a plain model)."""
     if model.optimizer is None:
         return 0
-    return int(model.optimizer.iterations.numpy()) // int(getattr(model, "g_steps", 1))
+    updates_per_step = model.g_steps if isinstance(model, adversarial.AdversarialTrainer) else 1
+    return int(model.optimizer.iterations.numpy()) // updates_per_step
 
 
 def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None) -> keras.Model:

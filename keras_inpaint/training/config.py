@@ -16,6 +16,11 @@ import tensorflow as tf
 from keras_inpaint import data, precision, registry, tasks
 
 
+# `RunConfig.export_dir` default: the run directory's own `export/` folder (`<output_dir>/export/<model>/<N>/`),
+# resolved by `resolve`. A run exports into `saved_models/` (the shipped models) only when told to.
+RUN_EXPORT = "<output_dir>/export"
+
+
 @dataclasses.dataclass
 class RunConfig:
     """Settings of one run. `None` means "the registry's (paper's) default for this model"."""
@@ -36,7 +41,7 @@ class RunConfig:
     jit_compile: bool = False
     deterministic: bool = False            # tf.config.experimental.enable_op_determinism() (issue 14)
     download: bool = False
-    export_dir: str | None = "saved_models"
+    export_dir: str | None = RUN_EXPORT    # root of the export, <export_dir>/<model>/<N>/; None: no export
     task_options: dict | None = None       # e.g. {"mask": "random_box"}; see ModelSpec.task_options
     trainer_options: dict | None = None    # e.g. {"d_steps": 5}; see ModelSpec.trainer_options (GANs)
     benchmarks: list[str] | None = None    # full-size benchmark folders (or NAME=PATH); None = the model's
@@ -59,6 +64,8 @@ class RunConfig:
         c.batch_size = spec.batch_size if c.batch_size is None else c.batch_size
         c.learning_rate = spec.learning_rate if c.learning_rate is None else c.learning_rate
         c.output_dir = c.output_dir or default_output_dir(c.model, c.dataset)
+        if c.export_dir == RUN_EXPORT:
+            c.export_dir = os.path.join(c.output_dir, "export")
         c.data_dir = data.resolve_data_dir(c.data_dir)
         c.precision = precision.check(c.precision or precision.default_for(spec.precision))
         for name in ("steps", "batch_size", "steps_per_epoch", "steps_per_execution"):

@@ -99,18 +99,17 @@ def _check_tf_config() -> None:
 
 def num_workers(strategy: tf.distribute.Strategy) -> int:
     """Workers (machines) of the strategy: >1 only for a multi-worker cluster."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or resolver is None:
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or strategy.cluster_resolver is None:
         return 1
-    cluster = resolver.cluster_spec().as_dict()
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict()
     return max(1, len(cluster.get("worker", ())) + len(cluster.get("chief", ())))
 
 
 def worker_index(strategy: tf.distribute.Strategy) -> int:
     """This worker's index in the cluster (0 for everything but a multi-worker strategy's other workers)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if num_workers(strategy) == 1 or resolver is None:
+    if num_workers(strategy) == 1:       # else a multi-worker strategy with its cluster resolver
         return 0
+    resolver = strategy.cluster_resolver
     return int(resolver.task_id or 0) + (1 if resolver.task_type == "worker" and
                                          "chief" in resolver.cluster_spec().as_dict() else 0)
 

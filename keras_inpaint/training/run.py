@@ -31,7 +31,8 @@ from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallbac
 from keras_inpaint.training.checkpoints import (CHECKPOINT_DIR, WEIGHTS_FILE, build_training_model,  # noqa: F401
                                                 inference_network, load_run, load_trained_model, restore_checkpoint,
                                                 resume_point, trained_steps)
-from keras_inpaint.training.config import Run, RunConfig, default_output_dir, resolve, write_config  # noqa: F401
+from keras_inpaint.training.config import (RUN_EXPORT, Run, RunConfig, default_output_dir, resolve,  # noqa: F401
+                                           write_config)
 
 GRID_IMAGES = 8
 HISTORY_FILE = "history.csv"   # per-epoch losses and validation metrics (CSVLogger)
@@ -89,7 +90,8 @@ def train(config: RunConfig | Run, extra_callbacks=(), verbose=None) -> dict:
     entry, task) is what the training, the test evaluation and the export use.
 
     Returns a dict with `run_dir`, `history` (Keras logs per epoch of this invocation), `metrics` (test set)
-    and `export_path` (or None if `export_dir` is None).
+    and `export_path` (`<export_dir>/<model>/<N>`, by default inside the run directory, `<output_dir>/export`;
+    None if `export_dir` is None).
     Raises:
       ValueError: unknown model id or bad settings; data.DatasetError: dataset not found or empty.
     """
