@@ -157,7 +157,14 @@ def _check_signatures(plain_tf, exports: dict[str, str], params: int) -> None:
         assert sigs == reference      # the same signatures whatever the training precision
 
 
-@pytest.mark.parametrize("model_id", sorted(registry.REGISTRY))
+# lama_ffc's quick run (its 2M-parameter FFC generator, CBSD68 photos scored whole with three classical
+# baselines) takes about 3.5 minutes on the 2-core CPU: `slow`; the default run trains the registered entry with a
+# tiny generator (tests/test_photo_inpainting.py::test_smoke_training_exports_a_serving_signature_...).
+QUICK_RUN_SLOW = {"lama_ffc"}
+
+
+@pytest.mark.parametrize("model_id", [
+    pytest.param(m, marks=pytest.mark.slow) if m in QUICK_RUN_SLOW else m for m in sorted(registry.REGISTRY)])
 def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, small_face_folder, plain_tf):
     """For every registered id (issues 11, 15; a new entry gets this coverage by being registered): the quick run
     `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's default precision
