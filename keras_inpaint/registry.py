@@ -620,12 +620,10 @@ SET5_SET14 = ("../shared/data/benchmarks/Set5", "../shared/data/benchmarks/Set14
 # iterations (1,000,000 iterations on DIV2K's 800 photos, data/DIV2K.py repeat = 1000 // (800 // 16)).
 IMDN_PATCH = 192
 IMDN_HALVINGS = ((0.2, 0.5), (0.4, 0.25), (0.6, 0.125), (0.8, 0.0625))   # 2e-4 halved at 1/5, 2/5, 3/5, 4/5
-# Stated CPU schedule (issue 32): a PLACEHOLDER, to be set from a throughput measured on a quiet CPU before the long
-# run. Measured so far only under load (niced, 2 AMX-BF16 cores shared with a training and tests, load average ~10):
-# train step on one batch of 16 192x192 patches at x3 (benchmarks/throughput.py --models=imdn_x3 --steps=6):
-# 2.4 patches/s mixed_bfloat16, 1.5 float32; a train.py smoke run ~2.7 patches/s (6 s per step with its
-# validation). 10,000 iterations (1 % of the paper's 1,000,000; 200 BSDS500 photos, DIV2K is not offline) would
-# be ~18.5 h at that loaded rate.
+# Stated CPU schedule (issue 32): 10,000 iterations of batch 16 (1 % of the paper's 1,000,000; 200 BSDS500 photos, DIV2K
+# is not offline). Measured on the 2-core AMX-BF16 CPU with nothing else running (python benchmarks/throughput.py
+# --models=imdn_x3 --precision=mixed_bfloat16 --steps=6): a train step on one batch of 16 192x192 HR patches at x3
+# runs at 9.4 patches/s, so the schedule is ~4.7 h of training per scale (resumable across sessions).
 IMDN_STEPS = 10_000
 
 
