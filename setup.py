@@ -15,7 +15,7 @@ EXPORT = ["tf2onnx>=1.17,<2", "onnx>=1.17,<2", "onnxruntime>=1.20,<2", "ai-edge-
 BROWSER = ["selenium>=4.20,<5"]
 # `[eval]`: the classical inpainting baselines of the photo inpainter's evaluation (keras_inpaint/classical.py):
 # OpenCV's cv2.inpaint (Telea, Navier-Stokes); scikit-image (biharmonic) is a core dependency already. `[test]`
-# pulls it too.
+# pulls it too. Tested: opencv-python-headless 5.1.0.95.
 EVAL = ["opencv-python-headless>=4.8,<6"]
 
 setup(
