@@ -175,16 +175,30 @@ MIRRORED_SCRIPT = textwrap.dedent("""
         h = t.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), epochs=2, steps_per_epoch=1, verbose=0)
         return h.history, int(t.d_optimizer.iterations.numpy())
 
+    def default_sync(strategy):
+        # the registry's context_encoder_gan as train.py builds it, sync_bn left at its default (None)
+        from keras_inpaint import registry
+        from keras_inpaint.training import checkpoints, config
+        spec = registry.get("context_encoder_gan")
+        with strategy.scope():
+            m = checkpoints.build_training_model(spec, config.RunConfig(model=spec.id, precision="float32").resolved())
+        return [bool(layer.synchronized) for net in (m.generator, m.discriminator) for layer in net.layers
+                if isinstance(layer, keras.layers.BatchNormalization)]
+
     single, single_it = run(tf.distribute.get_strategy())
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     mirrored, mirrored_it = run(strategy)
     print("RESULT" + json.dumps({"single": single, "mirrored": mirrored, "replicas": strategy.num_replicas_in_sync,
-                                 "iterations": [single_it, mirrored_it]}))
+                                 "iterations": [single_it, mirrored_it],
+                                 "sync_default": {"single": default_sync(tf.distribute.get_strategy()),
+                                                  "mirrored": default_sync(strategy)}}))
 """)
 
 
 def test_mirrored_strategy_reproduces_the_single_device_losses():
-    """context_encoder_gan, global batch 4: one device vs two replicas of 2 (synchronized BatchNorm, SPEC §5)."""
+    """context_encoder_gan, global batch 4: one device vs two replicas of 2 (synchronized BatchNorm, SPEC §5); and
+    the registry's context_encoder_gan, built as train.py builds it, synchronises its BatchNorm exactly when the
+    strategy has several replicas (the `sync_bn` default)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
     r = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], cwd=ROOT, capture_output=True, text=True, env=env,
                        timeout=600)
@@ -193,6 +207,10 @@ def test_mirrored_strategy_reproduces_the_single_device_losses():
     assert out["replicas"] == 2 and out["iterations"] == [4, 4]
     for key in ("d_loss", "g_loss", "g_content", "g_adv", "d_real", "d_fake"):
         np.testing.assert_allclose(out["mirrored"][key], out["single"][key], rtol=2e-3, atol=1e-5, err_msg=key)
+    # README: BatchNorm is synchronised across replicas by default (sync_bn None = on iff several replicas)
+    sync = out["sync_default"]
+    assert sync["mirrored"] and all(sync["mirrored"]), sync
+    assert len(sync["single"]) == len(sync["mirrored"]) and not any(sync["single"]), sync
 
 
 class _KeepModelAndInterrupt(keras.callbacks.Callback):
