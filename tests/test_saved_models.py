@@ -101,6 +101,31 @@ def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
     assert not os.path.exists(tmp_path / "other" / "checkpoints")
 
 
+def test_a_fine_tuned_gan_starts_from_the_shipped_generator_with_a_fresh_discriminator():
+    """README (`--init_from`): a GAN run warm-started from context_encoder_gan/1 gets the export's generator
+    weights, while its discriminator keeps its fresh initialisation and both optimisers start at step 0."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_inpaint import registry
+    from keras_inpaint.training import run
+
+    path = os.path.join(SAVED, "context_encoder_gan", "1")
+    spec = registry.get("context_encoder_gan")
+    model = run.build_training_model(spec, run.RunConfig(model=spec.id, precision="float32").resolved())
+    fresh_d = [w.numpy().copy() for w in model.discriminator.weights]
+    fresh_g = [w.numpy().copy() for w in model.generator.weights]
+    copied = run.warm_start(run.inference_network(model), path, spec.id)
+    shipped = [v.numpy() for v in tf.saved_model.load(path).variables]
+    assert copied == len(shipped) == len(model.generator.weights)
+    for w, v in zip(model.generator.weights, shipped):
+        np.testing.assert_array_equal(w.numpy(), v.astype(w.numpy().dtype))
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(fresh_g, model.generator.weights))
+    for a, w in zip(fresh_d, model.discriminator.weights):
+        np.testing.assert_array_equal(a, w.numpy())                 # D untouched: fresh
+    assert int(model.optimizer.iterations.numpy()) == int(model.d_optimizer.iterations.numpy()) == 0
+
+
 def test_a_refiner_is_scored_on_the_shipped_prior_against_the_prior_s_own_completions(faces_dir):
     """`evaluate.py --prior` (`tasks.Refinement.on_prior`, seed 004 Table 3.2): the refiner is scored on
     lsgan/1's z-search completions, and its baseline is exactly lsgan/1's own score on the same faces (same
