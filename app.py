@@ -211,7 +211,8 @@ def restore(models: Models, max_megapixels: float, model: str, photo: str | None
     level = None
     if info.kind == "denoise":
         level = predictor.estimate_noise_level(image) if noise_level is None else float(noise_level)
-    out = predictor.predict(image, mask, noise_level=level, progress=progress)
+    # as predict.py: a super-resolved RGBA photo keeps its alpha (up-sampled); other kinds ignore it
+    out = predictor.predict(image, mask, noise_level=level, progress=progress, alpha=alpha)
     result = os.path.join(out_dir, stem + ".png")
     Image.fromarray(out).save(result)
     mask_path = None

@@ -81,7 +81,7 @@ def _predict(model: str, photo: str, mask_file: str | None = None) -> np.ndarray
     predictor = prediction.Predictor(os.path.join(SHIPPED, model))
     image, alpha = prediction.read_image(photo)
     mask = prediction.parse_mask(mask_file, photo, image, alpha, (0, 0))
-    return predictor.predict(image, mask)
+    return predictor.predict(image, mask, alpha=alpha)
 
 
 def _browser():
@@ -177,6 +177,14 @@ def test_api_super_resolves_and_denoises_as_predict_does(server, benchmarks_dir,
         scale = 3 if model.startswith("sr_") else 1
         assert out.shape == (80 * scale, 100 * scale, 3) and mask_used is None
         assert line.startswith(f"{model}: face_crop.png 100x80 -> {100 * scale}x{80 * scale}")
+    rgba = str(tmp_path / "face_rgba.png")          # an RGBA photo keeps its alpha, as predict.py keeps it
+    alpha = np.tile(np.linspace(0, 255, 100).astype(np.uint8), (80, 1))
+    Image.fromarray(np.dstack([np.asarray(Image.open(photo).convert("RGB")), alpha])).save(rgba)
+    _, result, _, _ = client.predict("sr_autoencoder/1", handle_file(rgba), "drawn", None, None, 0, None,
+                                     api_name="/restore")
+    out = np.asarray(Image.open(result))
+    assert out.shape == (240, 300, 4)
+    np.testing.assert_array_equal(out, _predict("sr_autoencoder/1", rgba))
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     with pytest.raises(AppError, match=r"^error: notes.png: not a readable image \(UnidentifiedImageError: "
