@@ -158,3 +158,19 @@ def test_cli_writes_every_good_file_one_error_line_per_bad_one_and_never_overwri
     r = subprocess.run(cmd[:3] + [f"--input={inputs / 'a.png'}"] + cmd[4:] + ["--overwrite"], capture_output=True,
                        text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_masked_restorer_runs_only_the_tiles_with_hole_pixels(photo, untrained_export, monkeypatch):
+    """prediction.py: with a mask, a tiled restorer (ffdnet) copies the tiles without a hole pixel instead of
+    running the network on them, and every known pixel comes back unchanged."""
+    p = prediction.Predictor(untrained_export("ffdnet"), tile=32, overlap=16)
+    calls = []
+    run_once = p._run
+    monkeypatch.setattr(p, "_run", lambda *args, **kwargs: calls.append(args[0].shape) or run_once(*args, **kwargs))
+    mask = box_mask(photo.shape, 40, 40, 10, 10)            # inside the tile at (32, 32) of a 110x150 photo
+    out = p.predict(photo, mask, noise_level=10.0)
+    assert len(calls) == 1, calls                            # one of the 4 x 5 tiles holds the hole
+    np.testing.assert_array_equal(out[mask == 0], photo[mask == 0])
+    calls.clear()
+    p.predict(photo, None, noise_level=10.0)
+    assert len(calls) == 20                                  # without a mask every tile runs
