@@ -4,9 +4,11 @@ For each id of the registry: the network builds with the parameter counts of spe
 trains, evaluates and exports on real data under the model's default precision; under every policy one training
 step runs on a tiny batch (losses finite, variables float32, outputs float32), the task's evaluation runs and the
 model exports (three ids in the default run, every id in the `slow` run); every export's signatures have SPEC §4
-dtypes when loaded in a process that cannot import keras_inpaint. A new registry entry gets this coverage
-automatically.
+dtypes (the every-precision exports loaded in a process that cannot import keras_inpaint, the quick runs' in the
+test's own process: `tf.saved_model.load` runs no project code either way, and the subprocess costs a TensorFlow
+start-up per id). A new registry entry gets this coverage automatically.
 """
+import inspect
 import json
 import os
 import re
@@ -22,30 +24,38 @@ from keras_inpaint.training import run
 # Fewer z-search iterations than the presets so that the latent inpainters' evaluation and export are quick.
 FAST_TASK_OPTIONS = {"lsgan": {"eval_iterations": 2, "iterations": 2}, "dcgan": {"eval_iterations": 2, "iterations": 2}}
 
-# Loads every export given on the command line and calls each signature on zeros of its declared spec.
-SIGNATURE_PROBE = r"""
-import json, sys
-import numpy as np, tensorflow as tf
-report = {}
-for path in sys.argv[1:]:
-    m = tf.saved_model.load(path)
-    sigs = {}
-    for name, fn in m.signatures.items():
-        args = {}
-        for k, spec in fn.structured_input_signature[1].items():
-            shape = [2] + [8 if d is None else d for d in spec.shape[1:]]   # any-size nets: multiples of 4
-            if k == "mask":
-                a = np.zeros(shape, np.float32); a[:, shape[1] // 4: shape[1] // 2, shape[2] // 4: shape[2] // 2] = 1
-            else:
-                a = np.full(shape, 128, spec.dtype.as_numpy_dtype)
-            args[k] = tf.constant(a)
-        out = fn(**args)
-        sigs[name] = {"inputs": {k: s.dtype.name for k, s in fn.structured_input_signature[1].items()},
-                      "outputs": {k: v.dtype.name for k, v in out.items()},
-                      "finite": bool(all(np.isfinite(v.numpy().astype(np.float64)).all() for v in out.values()))}
-    report[path] = {"signatures": sigs, "variables": sum(int(np.prod(v.shape)) for v in m.variables)}
-print("REPORT" + json.dumps(report))
-"""
+def probe_signatures(paths: list[str]) -> dict:
+    """Loads every export of `paths` with `tf.saved_model.load` and calls each signature on constant tensors of
+    its declared spec (any-size nets: 8x8; masks: a hole); {path: {"signatures": {name: {"inputs": {name: dtype},
+    "outputs": {name: dtype}, "finite": bool}}, "variables": weight count}}. Self-contained (its source is also
+    run in a process that cannot import keras_inpaint)."""
+    import numpy as np
+    import tensorflow as tf
+    report = {}
+    for path in paths:
+        m = tf.saved_model.load(path)
+        sigs = {}
+        for name, fn in m.signatures.items():
+            args = {}
+            for k, spec in fn.structured_input_signature[1].items():
+                shape = [2] + [8 if d is None else d for d in spec.shape[1:]]   # any-size nets: multiples of 4
+                if k == "mask":
+                    a = np.zeros(shape, np.float32)
+                    a[:, shape[1] // 4: shape[1] // 2, shape[2] // 4: shape[2] // 2] = 1
+                else:
+                    a = np.full(shape, 128, spec.dtype.as_numpy_dtype)
+                args[k] = tf.constant(a)
+            out = fn(**args)
+            sigs[name] = {"inputs": {k: s.dtype.name for k, s in fn.structured_input_signature[1].items()},
+                          "outputs": {k: v.dtype.name for k, v in out.items()},
+                          "finite": bool(all(np.isfinite(v.numpy().astype(np.float64)).all() for v in out.values()))}
+        report[path] = {"signatures": sigs, "variables": sum(int(np.prod(v.shape)) for v in m.variables)}
+    return report
+
+
+# `probe_signatures` in a fresh process that cannot import keras_inpaint, on the paths of its command line.
+SIGNATURE_PROBE = (inspect.getsource(probe_signatures)
+                   + '\nimport json, sys\nprint("REPORT" + json.dumps(probe_signatures(sys.argv[1:])))\n')
 
 
 SPEC_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "spec",
@@ -132,13 +142,16 @@ def _export_under(policy, spec, model_id, images, path):
         return network.count_params()
 
 
-def _check_signatures(plain_tf, exports: dict[str, str], params: int) -> None:
-    """Loads every export of `exports` {policy: path} in a process that cannot import keras_inpaint: SPEC §4
-    dtypes (uint8 images in and out, float32 masks and extras), finite outputs, every weight listed once
-    (`params`), and the same signatures whatever the training precision."""
-    r = plain_tf(SIGNATURE_PROBE, *exports.values())
-    assert r.returncode == 0, r.stderr[-3000:]
-    report = json.loads(r.stdout.split("REPORT", 1)[1])
+def _check_signatures(exports: dict[str, str], params: int, plain_tf=None) -> None:
+    """Loads every export of `exports` {policy: path} (with `plain_tf`: in a process that cannot import
+    keras_inpaint; else in this one): SPEC §4 dtypes (uint8 images in and out, float32 masks and extras), finite
+    outputs, every weight listed once (`params`), and the same signatures whatever the training precision."""
+    if plain_tf is None:
+        report = probe_signatures(list(exports.values()))
+    else:
+        r = plain_tf(SIGNATURE_PROBE, *exports.values())
+        assert r.returncode == 0, r.stderr[-3000:]
+        report = json.loads(r.stdout.split("REPORT", 1)[1])
     reference = None
     for path, entry in report.items():
         sigs = entry["signatures"]
@@ -165,12 +178,12 @@ QUICK_RUN_SLOW = {"lama_ffc"}
 
 @pytest.mark.parametrize("model_id", [
     pytest.param(m, marks=pytest.mark.slow) if m in QUICK_RUN_SLOW else m for m in sorted(registry.REGISTRY)])
-def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, small_face_folder, plain_tf):
+def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, small_face_folder):
     """For every registered id (issues 11, 15; a new entry gets this coverage by being registered): the quick run
     `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's default precision
     (the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of real aligned CelebA faces,
     for the photo models their BSDS500 photo folder: patches of 6 training photos, 2 whole test photos); its
-    export, loaded in a process that cannot import keras_inpaint, has SPEC §4 dtypes and lists every weight once."""
+    export, loaded with `tf.saved_model.load`, has SPEC §4 dtypes and lists every weight once."""
     spec = registry.get(model_id)
     if spec.default_dataset == "celeb_a":       # no offline CelebA in tfds form: real aligned CelebA faces
         dataset = f"folder:{small_face_folder(6, 2)}"
@@ -191,7 +204,7 @@ def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, sm
         recorded = json.load(f)["config"]
     assert recorded["model"] == model_id and recorded["test_examples"] == 2
     assert recorded["precision"] == precision.default_for(spec.precision) == card["precision"]
-    _check_signatures(plain_tf, {card["precision"]: result["export_path"]}, card["parameters"])
+    _check_signatures({card["precision"]: result["export_path"]}, card["parameters"])
 
 
 # Every id takes every policy in the `slow` run; the default run keeps one id per trainer and input kind: the
@@ -214,4 +227,4 @@ def test_every_precision_trains_evaluates_and_exports(model_id, tmp_path, plain_
         params = _export_under(policy, spec, model_id, images, exports[policy])
         assert exporting.load_model_card(exports[policy])["precision"] == policy
     assert precision.current() == keras.config.dtype_policy().name == "float32"   # the scope restored it
-    _check_signatures(plain_tf, exports, params)
+    _check_signatures(exports, params, plain_tf)
