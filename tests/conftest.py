@@ -4,6 +4,8 @@ Tests that need the real data FAIL with the path they looked for when ../shared/
 must not go green on skipped tests; `.ci/run` stops before the tests when it is missing). Nothing here downloads
 anything.
 """
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -51,23 +53,80 @@ def benchmarks_dir():
     return BENCHMARKS_DIR
 
 
+def copy_faces(faces_dir: str, dest, n_train: int, n_test: int) -> str:
+    """Copies the first `n_train` / `n_test` real aligned CelebA faces of each folder split (`data.folder_split`)
+    into the new folder `dest`; returns its path."""
+    from keras_inpaint import data
+
+    src = os.path.join(faces_dir, "celeba_img_align")
+    names = sorted(os.listdir(src))
+    picked = ([f for f in names if data.folder_split(f) == "train"][:n_train]
+              + [f for f in names if data.folder_split(f) == "test"][:n_test])
+    os.makedirs(dest)
+    for f in picked:
+        shutil.copy(os.path.join(src, f), dest)
+    return str(dest)
+
+
 @pytest.fixture
 def small_face_folder(faces_dir, tmp_path):
     """`small_face_folder(n_train, n_test)` copies that many real aligned CelebA faces of each folder split
     (`data.folder_split`) into a new folder under `tmp_path` and returns its path (for quick real-data runs)."""
-    from keras_inpaint import data
-
     def make(n_train: int = 6, n_test: int = 2) -> str:
-        src = os.path.join(faces_dir, "celeba_img_align")
-        names = sorted(os.listdir(src))
-        picked = ([f for f in names if data.folder_split(f) == "train"][:n_train]
-                  + [f for f in names if data.folder_split(f) == "test"][:n_test])
-        dest = tmp_path / f"faces_{n_train}_{n_test}"
-        dest.mkdir()
-        for f in picked:
-            shutil.copy(os.path.join(src, f), dest)
-        return str(dest)
+        return copy_faces(faces_dir, tmp_path / f"faces_{n_train}_{n_test}", n_train, n_test)
     return make
+
+
+# Per-id options of the shared quick run: fewer z-search iterations than the presets (the latent inpainters'
+# evaluation and export stay quick); sr_autoencoder also scores Set5 whole (tests/test_super_resolution.py).
+QUICK_RUN_TASK_OPTIONS = {"lsgan": {"eval_iterations": 2, "iterations": 2},
+                          "dcgan": {"eval_iterations": 2, "iterations": 2}}
+QUICK_RUN_BENCHMARKS = {"sr_autoencoder": ["Set5"]}
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, tfds_dir, faces_dir, benchmarks_dir):
+    """`quick_run(model_id)`: the registry-wide quick run of `model_id` (issue 36: one end-to-end run per id
+    serves tests/test_registry.py and the per-module tests that read a trained run or its export): `train.py
+    --model=ID --steps=2 --batch_size=2 --max_examples=6 --val_examples=2 --test_examples=2` on real data under
+    the model's default precision (the `celeb_a` models on 6 + 2 real aligned CelebA faces, the photo models on
+    patches of 6 BSDS500 training photos and 2 whole test photos), exported into its run directory.
+
+    It runs once per test session: the run directories live in the session's base temp folder, which pytest-xdist
+    workers share, and a file lock per id makes a second worker wait for the first one's run and read its result.
+    Tests must only read the run directory and the export. Returns {"run_dir", "export_path", "metrics",
+    "dataset"}."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "quick_runs"
+    root.mkdir(exist_ok=True)
+
+    def get(model_id: str) -> dict:
+        from keras_inpaint import registry
+        from keras_inpaint.training import run
+
+        with open(root / f"{model_id}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)          # released when the file closes
+            done = root / f"{model_id}.json"
+            if done.exists():
+                return json.loads(done.read_text())
+            spec = registry.get(model_id)
+            if spec.default_dataset == "celeb_a":     # no offline CelebA in tfds form: real aligned CelebA faces
+                dataset = f"folder:{copy_faces(faces_dir, root / model_id / 'faces', 6, 2)}"
+            else:
+                dataset = spec.default_dataset
+            config = run.RunConfig(
+                model=model_id, dataset=dataset, data_dir=TFDS_DIR, steps=2, steps_per_epoch=2, batch_size=2,
+                max_examples=6, val_examples=2, test_examples=2, output_dir=str(root / model_id / "run"),
+                export_dir=str(root / model_id / "export"),
+                benchmarks=[os.path.join(benchmarks_dir, b) for b in QUICK_RUN_BENCHMARKS.get(model_id, [])],
+                task_options=QUICK_RUN_TASK_OPTIONS.get(model_id))
+            result = run.train(config, verbose=0)
+            summary = {"run_dir": result["run_dir"], "export_path": result["export_path"],
+                       "metrics": result["metrics"], "dataset": dataset}
+            done.with_suffix(".tmp").write_text(json.dumps(summary))
+            os.replace(done.with_suffix(".tmp"), done)
+            return summary
+    return get
 
 
 # Prepended to every plain-TensorFlow probe: importing keras_inpaint fails, as it would for an outside user.

@@ -169,19 +169,13 @@ def test_comparison_scores_every_method_on_the_same_faces(faces, prior):
     assert "| oracle | 1.0000 |" in table and "hole PSNR (dB)" in table
 
 
-def test_comparison_cli_on_trained_runs(small_face_folder, tmp_path):
-    """`python -m keras_inpaint.cli.compare` loads lsgan, dcgan_inpaint and refinement_ae run directories (one
-    training step each on real faces) and writes the table as JSON and the grid as PNG."""
+def test_comparison_cli_on_trained_runs(quick_run, tmp_path):
+    """`python -m keras_inpaint.cli.compare` loads lsgan, dcgan_inpaint and refinement_ae run directories (the
+    shared quick runs of conftest's `quick_run`: two training steps each on real faces) and writes the table as
+    JSON and the grid as PNG."""
     from PIL import Image
 
-    from keras_inpaint.training import run
-
-    folder = small_face_folder(4, 2)
-    runs = {}
-    for model, options in (("lsgan", {"eval_iterations": 2}), ("dcgan_inpaint", {}), ("refinement_ae", {})):
-        runs[model] = str(tmp_path / model)
-        run.train(run.RunConfig(model=model, dataset=f"folder:{folder}", steps=1, batch_size=2, val_examples=2,
-                                output_dir=runs[model], export_dir=None, task_options=options), verbose=0)
+    runs = {model: quick_run(model)["run_dir"] for model in ("lsgan", "dcgan_inpaint", "refinement_ae")}
     out, grid = tmp_path / "table.json", tmp_path / "grid.png"
     assert compare.main([f"--runs={runs['lsgan']},{runs['dcgan_inpaint']}", "--iterations=3",
                          f"--refinement_run={runs['refinement_ae']}", f"--output={out}", f"--grid={grid}"]) == 0

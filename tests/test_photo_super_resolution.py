@@ -147,20 +147,16 @@ def test_benchmark_entries_may_be_named_and_default_to_set5_and_set14(tmp_path, 
 
 # --- one short training through train.py's code path, shared by the export, warm-start and predict tests ------
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """`train.py --model=imdn_x3 --steps=2` on 2 BSDS500 training photos (batch 2, the default mixed_bfloat16 where
-    it is native), scored on 1 whole test photo (B100) and exported."""
-    assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
-    tmp = tmp_path_factory.mktemp("imdn")
-    config = run.RunConfig(model="imdn_x3", dataset=f"folder:{BSDS}", steps=2, steps_per_epoch=2, batch_size=2,
-                           max_examples=2, val_examples=2, test_examples=1, benchmarks=[],
-                           output_dir=str(tmp / "run"), export_dir=str(tmp / "export"))
-    return run.train(config, verbose=0)
+def trained(quick_run):
+    """The shared quick run of imdn_x3 (conftest's `quick_run`: `train.py --model=imdn_x3 --steps=2` on patches
+    of 6 BSDS500 training photos, batch 2, the default mixed_bfloat16 where it is native), scored on 2 whole
+    test photos (B100) and exported."""
+    return quick_run("imdn_x3")
 
 
 def test_smoke_training_scores_against_bicubic_and_exports_uint8_signatures(trained):
     metrics = trained["metrics"]
-    assert metrics["steps"] == 2 and metrics["num_images"] == 1
+    assert metrics["steps"] == 2 and metrics["num_images"] == 2
     assert {"psnr_y", "ssim_y", "psnr_rgb", "baseline_psnr_y"} <= set(metrics)
     assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float))
     path = trained["export_path"]
@@ -174,7 +170,7 @@ def test_smoke_training_scores_against_bicubic_and_exports_uint8_signatures(trai
     np.testing.assert_array_equal(out["bicubic"].numpy(), np.round(corruptions.bicubic_upscale(
         tf.constant(low, tf.float32) / 255.0, 3).numpy() * 255).astype(np.uint8))
     # the same protocol from the SavedModel alone (evaluate.py) gives the run's own numbers
-    again = evaluation.evaluate_saved_model(path, max_examples=1, verbose=False)
+    again = evaluation.evaluate_saved_model(path, max_examples=2, verbose=False)
     assert abs(again["psnr_y"] - metrics["psnr_y"]) < 0.01 and again["baseline_psnr_y"] == pytest.approx(
         metrics["baseline_psnr_y"], abs=1e-6)
     for bad, what in ((np.zeros((1, 8, 8, 3), np.float32), "uint8"), (np.zeros((1, 8, 8, 4), np.uint8), "images")):

@@ -18,11 +18,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import QUICK_RUN_TASK_OPTIONS
+
 from keras_inpaint import exporting, precision, registry
 from keras_inpaint.training import run
-
-# Fewer z-search iterations than the presets so that the latent inpainters' evaluation and export are quick.
-FAST_TASK_OPTIONS = {"lsgan": {"eval_iterations": 2, "iterations": 2}, "dcgan": {"eval_iterations": 2, "iterations": 2}}
 
 def probe_signatures(paths: list[str]) -> dict:
     """Loads every export of `paths` with `tf.saved_model.load` and calls each signature on constant tensors of
@@ -123,7 +122,7 @@ def _export_under(policy, spec, model_id, images, path):
     """Builds `model_id` under `policy`, takes one training step on `images` where `_train_step_on_this_machine`
     (finite losses, float32 variables), checks the inference network's outputs are float32 (before paste-back),
     runs the task's evaluation and exports it to `path`. Returns the exported network's parameter count."""
-    config = run.RunConfig(model=model_id, precision=policy, task_options=FAST_TASK_OPTIONS.get(model_id)).resolved()
+    config = run.RunConfig(model=model_id, precision=policy, task_options=QUICK_RUN_TASK_OPTIONS.get(model_id)).resolved()
     task = config.task()
     with precision.policy_scope(policy):
         model = run.build_training_model(spec, config)
@@ -178,23 +177,15 @@ QUICK_RUN_SLOW = {"lama_ffc"}
 
 @pytest.mark.parametrize("model_id", [
     pytest.param(m, marks=pytest.mark.slow) if m in QUICK_RUN_SLOW else m for m in sorted(registry.REGISTRY)])
-def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, small_face_folder):
+def test_quick_run_trains_evaluates_and_exports(model_id, quick_run):
     """For every registered id (issues 11, 15; a new entry gets this coverage by being registered): the quick run
     `train.py --model=ID --steps=2 --max_examples=6` end to end on real data under the model's default precision
-    (the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of real aligned CelebA faces,
-    for the photo models their BSDS500 photo folder: patches of 6 training photos, 2 whole test photos); its
-    export, loaded with `tf.saved_model.load`, has SPEC §4 dtypes and lists every weight once."""
+    (conftest's `quick_run`: the shared CIFAR-10 / MNIST / Fashion-MNIST, for the `celeb_a` models a folder of
+    real aligned CelebA faces, for the photo models their BSDS500 photo folder: patches of 6 training photos, 2
+    whole test photos); its export, loaded with `tf.saved_model.load`, has SPEC §4 dtypes and lists every weight
+    once."""
     spec = registry.get(model_id)
-    if spec.default_dataset == "celeb_a":       # no offline CelebA in tfds form: real aligned CelebA faces
-        dataset = f"folder:{small_face_folder(6, 2)}"
-    else:
-        dataset = spec.default_dataset
-    config = run.RunConfig(model=model_id, dataset=dataset, data_dir=tfds_dir, steps=2, steps_per_epoch=2,
-                           batch_size=2, max_examples=6, val_examples=2, test_examples=2,
-                           output_dir=str(tmp_path / "run"),
-                           export_dir=str(tmp_path / "export"), benchmarks=[],
-                           task_options=FAST_TASK_OPTIONS.get(model_id))
-    result = run.train(config, verbose=0)
+    result = quick_run(model_id)
     metrics = result["metrics"]
     assert metrics["steps"] == 2 and metrics["num_images"] == 2
     assert all(np.isfinite(v) for k, v in metrics.items() if isinstance(v, float)), metrics

@@ -103,15 +103,11 @@ PLAIN_TF_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_short_training_export_and_set5_in_plain_tensorflow(small_face_folder, benchmarks_dir, tmp_path):
-    """A briefly trained sr_autoencoder exported via run.train; a Set5 image goes through the SavedModel in a
-    fresh process that imports only TensorFlow."""
-    folder = small_face_folder(6, 2)
-    set5 = os.path.join(benchmarks_dir, "Set5")
-    config = run.RunConfig(model="sr_autoencoder", dataset=f"folder:{folder}", steps=2, batch_size=2,
-                           steps_per_epoch=2, val_examples=2, output_dir=str(tmp_path / "run"),
-                           export_dir=str(tmp_path / "sm"), benchmarks=[set5])
-    result = run.train(config, verbose=0)
+def test_short_training_export_and_set5_in_plain_tensorflow(quick_run, benchmarks_dir, tmp_path):
+    """The shared quick run of sr_autoencoder (conftest's `quick_run`: 2 steps on real faces, Set5 scored whole)
+    exported via run.train; a Set5 image goes through the SavedModel in a fresh process that imports only
+    TensorFlow."""
+    result = quick_run("sr_autoencoder")
     assert result["metrics"]["num_images"] == 2
     assert {"psnr_y", "baseline_psnr_y", "ssim_y", "psnr_rgb"} <= set(result["metrics"])
     # Set5 scored whole (batch 1, sizes 228x344 .. 512x512); the bicubic baseline is the literature's 30.39 dB
