@@ -169,14 +169,14 @@ class Run:
       model: the trained Keras model (a GAN's trainer) once built or loaded, else None.
       trainer_options: the trainer options, resolved once (`spec.resolve_trainer_options` of
         `config.trainer_options`, which keeps only the run's overrides, as config.json records them); what a
-        GAN's trainer is built with.
+        GAN's trainer is built with. None (a `Run` made by hand): resolved from `config` where the trainer is built.
     """
 
     config: RunConfig
     spec: registry.ModelSpec
     task: tasks.Task
     model: keras.Model | None = None
-    trainer_options: dict = dataclasses.field(default_factory=dict)
+    trainer_options: dict | None = None
 
 
 def resolve(config: RunConfig) -> Run:
