@@ -143,12 +143,12 @@ def main(argv):
     resolved = None
     try:
         # first: a multi-worker or TPU strategy must be set up before any other TensorFlow work
-        distribute.make_strategy(FLAGS.strategy, FLAGS.devices, FLAGS.tpu)
+        strategy = distribute.make_strategy(config.strategy, config.devices, config.tpu)
         resolved = run.resolve(config)   # the one resolution of this run: train, evaluate and export share it
         if FLAGS.evaluate_only:
             run.evaluate(resolved)
         else:
-            result = run.train(resolved)
+            result = run.train(resolved, strategy=strategy)
             print(f"Run directory: {result['run_dir']}")
             if result["export_path"]:
                 print(f"SavedModel: {result['export_path']}")

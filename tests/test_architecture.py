@@ -4,8 +4,8 @@ Static checks over the source (ast, no imports): no import cycle among keras_inp
 function-level import of the package inside it (the old way of dodging a cycle), each module imports only
 from its own layer or the ones below it, and no capability probing (`hasattr`, `getattr` of a named attribute,
 signature or code inspection) anywhere in the package. A dynamic check: one `train.py` run resolves its
-configuration once, builds its task once, never re-reads its own config.json and exports into its own run
-directory, leaving saved_models/ untouched.
+configuration once (its task and its trainer options once), makes its strategy once, builds each input pipeline
+once, never re-reads its own config.json and exports into its own run directory, leaving saved_models/ untouched.
 """
 import ast
 import json
@@ -184,10 +184,11 @@ def test_no_capability_probing_in_the_package():
 
 COUNTING_TRAIN = r"""
 import json, runpy, sys
-from keras_inpaint import registry
-from keras_inpaint.training import config
+from keras_inpaint import data, registry
+from keras_inpaint.training import config, distribute
 
-counts = {"resolve": 0, "task": 0, "config_json_reads": 0}
+counts = {"resolve": 0, "task": 0, "config_json_reads": 0, "trainer_options": 0, "strategy": 0,
+          "training_pipeline": 0, "sources": {}}
 
 def counting(name, f):
     def wrapper(*a, **k):
@@ -195,9 +196,21 @@ def counting(name, f):
         return f(*a, **k)
     return wrapper
 
+def counting_sources(f):
+    def wrapper(dataset, split, *a, max_examples=None, **k):    # one key per source: split and size
+        key = f"{split}[:{max_examples}]"
+        counts["sources"][key] = counts["sources"].get(key, 0) + 1
+        return f(dataset, split, *a, max_examples=max_examples, **k)
+    return wrapper
+
 config.RunConfig._filled = counting("resolve", config.RunConfig._filled)
 registry.ModelSpec.task = counting("task", registry.ModelSpec.task)
+registry.ModelSpec.resolve_trainer_options = counting("trainer_options", registry.ModelSpec.resolve_trainer_options)
 config.RunConfig.load = staticmethod(counting("config_json_reads", config.RunConfig.load))
+distribute.make_strategy = counting("strategy", distribute.make_strategy)
+data.training_pipeline = counting("training_pipeline", data.training_pipeline)
+data.patch_pipeline = counting("training_pipeline", data.patch_pipeline)
+data.load_images = counting_sources(data.load_images)
 sys.argv = ["train.py"] + sys.argv[1:]
 try:
     runpy.run_path("train.py", run_name="__main__")
@@ -212,19 +225,22 @@ def _files(root: pathlib.Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
 
-def test_one_train_run_resolves_once_and_builds_its_task_once(tmp_path, tfds_dir):
-    """`python train.py ...` (train, test evaluation, export): one resolution, one task, no config.json re-read;
-    its export goes into the run directory and `saved_models/` stays untouched (issue 35: no --export_dir)."""
+def test_one_train_run_resolves_once_and_builds_each_input_once(tmp_path, tfds_dir):
+    """`python train.py ...` of a GAN (train, test evaluation, export): one resolution of its configuration (one
+    task, its trainer options resolved once, no config.json re-read), one strategy, and each input pipeline built
+    once: the training source and stream, the validation images, the test images (issue 35). Its export goes into
+    the run directory and `saved_models/` stays untouched (no --export_dir)."""
     shipped = _files(ROOT / "saved_models")
     r = subprocess.run(
-        [sys.executable, "-c", COUNTING_TRAIN, "--model=context_encoder", "--dataset=cifar10", f"--data_dir={tfds_dir}",
-         "--steps=2", "--batch_size=4", "--max_examples=16", "--val_examples=4", "--test_examples=8",
-         f"--output_dir={tmp_path / 'run'}", "--no_download"],
+        [sys.executable, "-c", COUNTING_TRAIN, "--model=context_encoder_gan", "--dataset=cifar10",
+         f"--data_dir={tfds_dir}", "--steps=2", "--batch_size=4", "--max_examples=16", "--val_examples=4",
+         "--test_examples=8", f"--output_dir={tmp_path / 'run'}", "--no_download"],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     counts = json.loads(r.stdout.split("COUNTS", 1)[1])
-    assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0}, counts
-    export = tmp_path / "run" / "export" / "context_encoder" / "1"
+    assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0, "trainer_options": 1, "strategy": 1,
+                      "training_pipeline": 1, "sources": {"train[:16]": 1, "test[:4]": 1, "test[:8]": 1}}, counts
+    export = tmp_path / "run" / "export" / "context_encoder_gan" / "1"
     assert (export / "saved_model.pb").exists(), "the run exported nothing: the counts cover too little"
     assert f"SavedModel: {export}" in r.stdout and "--export_dir=saved_models" in r.stdout   # printed at the end
     assert _files(ROOT / "saved_models") == shipped

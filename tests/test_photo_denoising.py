@@ -270,11 +270,17 @@ print("MIRRORED OK")
 """
 
 
-def test_a_run_ends_with_batchnorm_statistics_of_its_final_weights(tmp_path):
+def test_a_run_ends_with_batchnorm_statistics_of_its_final_weights(tmp_path, monkeypatch):
     """ffdnet's `bn_reestimation` finish stage: the exported and checkpointed BatchNorm statistics are the
     average over fresh training batches of the final weights (not the lagging moving averages), the same when
-    the finished run's command is run again."""
+    the finished run's command is run again. The run builds its training source once (the stream, the check that
+    an image decodes and the re-estimation batches share it), its validation and its test images once (issue 35)."""
     from keras_inpaint.training import batchnorm, run
+
+    sources = []
+    load_images = data.load_images
+    monkeypatch.setattr(data, "load_images", lambda dataset, split, *a, **k: sources.append(split) or
+                        load_images(dataset, split, *a, **k))
 
     rng = np.random.default_rng(5)
     for split, count in (("train", 3), ("val", 1)):
@@ -286,6 +292,7 @@ def test_a_run_ends_with_batchnorm_statistics_of_its_final_weights(tmp_path):
                            batch_size=4, val_examples=1, output_dir=str(tmp_path / "run"), export_dir=None,
                            precision="float32")
     result = run.train(config, verbose=0)
+    assert sorted(sources) == ["test", "test", "train"], sources     # validation, test; training
     trained = run.load_run(result["run_dir"])
     stream = run.training_stream(trained, config.seed + run.BN_STREAM_SEED)
     layers = batchnorm.batchnorm_layers(run.inference_network(trained.model))

@@ -301,11 +301,12 @@ def _make_view(view):
     return lambda images: images[:, top:top + h, left:left + w, :]
 
 
-def build_trainer(spec, config) -> AdversarialTrainer:
+def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrainer:
     """The compiled `AdversarialTrainer` of a GAN registry entry: `spec.adversarial` (a
     `keras_inpaint.registry.Adversarial`: discriminator, adversarial loss; the generator is `spec.build_network`)
-    with the resolved trainer options (`spec.trainer_options` overridden by `config.trainer_options`). Call
-    inside the strategy scope.
+    with the resolved trainer options `options` (a run's `Run.trainer_options`, resolved once by
+    `training.config.resolve`; None: `spec.resolve_trainer_options(config.trainer_options)`, `spec.trainer_options`
+    overridden by `config.trainer_options`). Call inside the strategy scope.
 
     `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
     replica, unless set) and passed as `synchronized=` to each network builder that the recipe declares takes it
@@ -324,8 +325,10 @@ def build_trainer(spec, config) -> AdversarialTrainer:
     recipe = spec.adversarial
     if recipe is None:
         raise ValueError(f"model {spec.id!r} is not a GAN (its registry entry has no `adversarial` recipe)")
-    overrides = dict(config.trainer_options or {})
-    opts = {**registry.TRAINER_DEFAULTS, **spec.resolve_trainer_options(overrides)}
+    overrides = dict(config.trainer_options or {})     # what the run set (d_learning_rate: kept as it is)
+    if options is None:
+        options = spec.resolve_trainer_options(overrides)
+    opts = {**registry.TRAINER_DEFAULTS, **options}
     if opts["sync_bn"] is None:
         opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
     g_lr = config.learning_rate or spec.learning_rate

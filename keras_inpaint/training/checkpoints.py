@@ -25,14 +25,16 @@ METADATA_FILE = "training_metadata.json"    # ... then this: {"epoch": completed
 BACKUP_SUFFIX = ".bkp"                      # double_checkpoint=True: the previous epoch's pair
 
 
-def build_training_model(spec: registry.ModelSpec, config: RunConfig) -> keras.Model:
+def build_training_model(spec: registry.ModelSpec, config: RunConfig,
+                         trainer_options: dict | None = None) -> keras.Model:
     """The compiled Keras model that `fit()` trains, built in the current `tf.distribute` strategy scope.
 
     GAN entries (`spec.adversarial` set) get `adversarial.build_trainer`: an `AdversarialTrainer` whose
-    `train_step` trains the generator and the discriminator; the others the network compiled with `spec.loss`.
+    `train_step` trains the generator and the discriminator, with `trainer_options` (a run's resolved
+    `Run.trainer_options`; None: resolved from `config`); the others the network compiled with `spec.loss`.
     """
     if spec.adversarial is not None:
-        return adversarial.build_trainer(spec, config)
+        return adversarial.build_trainer(spec, config, trainer_options)
     model = spec.build_network()
     model.compile(optimizer=spec.make_optimizer(config.learning_rate, config.steps), loss=spec.loss,
                   jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
@@ -56,9 +58,11 @@ def trained_steps(model: keras.Model) -> int:
     return int(model.optimizer.iterations.numpy()) // updates_per_step
 
 
-def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None) -> keras.Model:
-    """Builds the run's model (in the run's `precision`) and loads its latest checkpoint (the previous one,
-    with a warning, when the latest is unreadable).
+def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None,
+                       trainer_options: dict | None = None) -> keras.Model:
+    """Builds the run's model (in the run's `precision`; a GAN's with `trainer_options`, see
+    `build_training_model`) and loads its latest checkpoint (the previous one, with a warning, when the latest
+    is unreadable).
 
     Raises FileNotFoundError if there is none."""
     spec = spec or registry.get(config.model)
@@ -66,7 +70,7 @@ def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}: train the run first (python train.py ...)")
     with precision.policy_scope(config.precision or spec.precision):
-        model = build_training_model(spec, config)
+        model = build_training_model(spec, config, trainer_options)
     model.optimizer.build(model.trainable_variables)
     _load_checkpoint(model, os.path.dirname(path))
     return model
@@ -162,5 +166,5 @@ def load_run(run_dir: str) -> Run:
     config = RunConfig.load(run_dir)
     config.output_dir = run_dir
     run = resolve(config)
-    run.model = load_trained_model(run.config, run.spec)
+    run.model = load_trained_model(run.config, run.spec, run.trainer_options)
     return run

@@ -56,8 +56,9 @@ class RunConfig:
         unknown model id or a bad setting)."""
         return resolve(self).config
 
-    def _filled(self, spec: registry.ModelSpec) -> tuple["RunConfig", tasks.Task]:
-        """(copy with the registry defaults, the task built once with the run's options). See `resolve`."""
+    def _filled(self, spec: registry.ModelSpec) -> tuple["RunConfig", tasks.Task, dict]:
+        """(copy with the registry defaults, the task built once with the run's options, the trainer options
+        resolved once: `spec.trainer_options` with the run's overrides). See `resolve`."""
         c = dataclasses.replace(self)
         c.dataset = c.dataset or spec.default_dataset
         c.steps = spec.steps if c.steps is None else c.steps          # 0 is an error below, not "the default"
@@ -77,7 +78,7 @@ class RunConfig:
         c.task_options = {k: v for k, v in (c.task_options or {}).items() if v is not None}
         c.trainer_options = {k: v for k, v in (c.trainer_options or {}).items() if v is not None}
         task = spec.task(**c.task_options)               # fail now, not after loading data, on a bad option
-        spec.resolve_trainer_options(c.trainer_options)
+        trainer_options = spec.resolve_trainer_options(c.trainer_options)
         quick = c.steps < spec.steps or c.max_examples is not None
         if quick and task.quick_run_test_images:        # a smoke run's evaluation stays quick (issue 15)
             if c.test_examples is None:
@@ -94,7 +95,7 @@ class RunConfig:
                                  f"{spec.image_shape[0]}x{spec.image_shape[1]} images (use it with sr_autoencoder)")
             for b in c.benchmarks:                       # NAME=PATH or PATH (data.benchmark_folder)
                 data.list_folder_images(data.benchmark_folder(b)[1], "all")   # DatasetError now if missing/empty
-        return c, task
+        return c, task, trainer_options
 
     def task(self) -> tasks.Task:
         """A new task object of this run (the model's task with this run's `task_options`). Inside a run use
@@ -166,21 +167,25 @@ class Run:
       spec: the model's `registry.ModelSpec`.
       task: the run's `tasks.Task` (the model's task with `config.task_options`).
       model: the trained Keras model (a GAN's trainer) once built or loaded, else None.
+      trainer_options: the trainer options, resolved once (`spec.resolve_trainer_options` of
+        `config.trainer_options`, which keeps only the run's overrides, as config.json records them); what a
+        GAN's trainer is built with. None (a `Run` made by hand): resolved from `config` where the trainer is built.
     """
 
     config: RunConfig
     spec: registry.ModelSpec
     task: tasks.Task
     model: keras.Model | None = None
+    trainer_options: dict | None = None
 
 
 def resolve(config: RunConfig) -> Run:
-    """Fills in `config`'s registry defaults and builds its task, once.
+    """Fills in `config`'s registry defaults, builds its task and resolves its trainer options, once.
 
     Raises:
       ValueError: unknown model id, bad settings or task/trainer options (the message lists the valid ones).
       data.DatasetError: a benchmark folder that is missing or empty.
     """
     spec = registry.get(config.model)
-    resolved, task = config._filled(spec)
-    return Run(resolved, spec, task)
+    resolved, task, trainer_options = config._filled(spec)
+    return Run(resolved, spec, task, trainer_options=trainer_options)

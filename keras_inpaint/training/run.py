@@ -9,9 +9,15 @@ Run directory layout (default `runs/<model>-<dataset>`):
   metrics.json   test-set metrics of the model and its baseline
   grid.png       the latest evaluation image grid
 Under a multi-worker strategy only the chief (worker 0) writes these (training/distribute.py).
+
+`train` runs six named stages, each a short function handing a `_Training` state to the next: `_build` (seeds,
+strategy, config.json, the model), `_restore` (checkpoint or warm start), `_inputs` (the training stream and the
+validation batches), `_callbacks`, `_fit` and `_finish` (BatchNorm re-estimation, test evaluation, export). Each
+input pipeline is built once per run: the training source and stream, the validation images, the test images.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -58,11 +64,15 @@ def _images(run: Run, split: str, limit: int | None = None, validation: bool = F
                             max_examples=limit, download=config.download, test_ids=spec.test_ids)
 
 
-def training_stream(run: Run, seed: int) -> tf.data.Dataset:
+def training_stream(run: Run, seed: int, images: tf.data.Dataset | None = None) -> tf.data.Dataset:
     """The infinite stream of global training batches: random patches of native-size photos for photo models
-    (`data.patch_pipeline`), else the images fitted to the model's size (`data.training_pipeline`)."""
+    (`data.patch_pipeline`), else the images fitted to the model's size (`data.training_pipeline`).
+
+    `images` is the run's training source (`_images(run, "train", ...)`) when it is built already; None builds
+    it here."""
     config, spec, task = run.config, run.spec, run.task
-    images = _images(run, "train", config.max_examples)
+    if images is None:
+        images = _images(run, "train", config.max_examples)
     if spec.crop == data.PATCHES:
         return data.patch_pipeline(images, spec.image_shape[0], config.batch_size, task.make_pair, seed=seed,
                                    patches_per_photo=spec.patches_per_photo)
@@ -83,11 +93,15 @@ def _first_images(ds: tf.data.Dataset, n: int, run: Run | None = None, split: st
                                 "not an image, truncated or empty)") from None
 
 
-def train(config: RunConfig | Run, extra_callbacks=(), verbose=None) -> dict:
+def train(config: RunConfig | Run, extra_callbacks=(), verbose=None,
+          strategy: tf.distribute.Strategy | None = None) -> dict:
     """Trains (or resumes) `config.model`, evaluates it on the test split and exports it.
 
     `config` is resolved once (`resolve`; or pass the `Run` it returned) and that `Run` (settings, registry
-    entry, task) is what the training, the test evaluation and the export use.
+    entry, task, trainer options) is what the training, the test evaluation and the export use. `strategy` is
+    the run's `tf.distribute` strategy when the caller made it already (train.py makes it first of all); None
+    makes it from `config.strategy` (`distribute.make_strategy`). The run goes through the stages of the module
+    docstring, each input pipeline built once.
 
     Returns a dict with `run_dir`, `history` (Keras logs per epoch of this invocation), `metrics` (test set)
     and `export_path` (`<export_dir>/<model>/<N>`, by default inside the run directory, `<output_dir>/export`;
@@ -97,7 +111,174 @@ def train(config: RunConfig | Run, extra_callbacks=(), verbose=None) -> dict:
     """
     run = as_run(config)
     with precision.policy_scope(run.config.precision):
-        return _train(run, extra_callbacks, verbose)
+        state = _build(run, strategy)
+        try:
+            _restore(state)
+            _inputs(state)
+            _callbacks(state, extra_callbacks, verbose)
+            _fit(state)
+        finally:
+            if state.scratch:
+                shutil.rmtree(state.scratch, ignore_errors=True)
+        return _finish(state)
+
+
+@dataclasses.dataclass
+class _Training:
+    """What one run's training stages (`train`) hand on, each filling in its part."""
+
+    run: Run
+    strategy: tf.distribute.Strategy
+    chief: bool                              # the one writer of the run directory (multi-worker: worker 0)
+    model: keras.Model                       # the compiled training model (a GAN's trainer)
+    network: keras.Model                     # its inference network
+    checkpoints: str = ""                    # the BackupAndRestore folder (other workers: a scratch copy)
+    scratch: str | None = None               # that scratch copy, removed when the run ends
+    done: int = 0                            # completed epochs restored from the checkpoint
+    train_images: tf.data.Dataset | None = None    # the training source, built once (stream, check, finish)
+    train_ds: object = None                  # the training stream (a DistributedDataset under a strategy)
+    val_task: object = None                  # the task of the per-epoch validation (`Task.validation_view`)
+    val_images: tf.Tensor | None = None
+    val_ds: tf.data.Dataset | None = None
+    callbacks: list = dataclasses.field(default_factory=list)
+    verbose: int | str = 0
+    history: keras.callbacks.History | None = None
+    wall: float = 0.0                        # seconds of this invocation's fit()
+
+    @property
+    def log_dir(self) -> str:
+        """The run's TensorBoard folder."""
+        return os.path.join(self.run.config.output_dir, "logs")
+
+
+def _build(run: Run, strategy: tf.distribute.Strategy | None) -> _Training:
+    """Stage `build`: seeds, the strategy (made here unless given), config.json (the chief), and the compiled
+    training model built in the strategy's scope with the run's resolved trainer options."""
+    config = run.config
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        # Every op (tf.data included) runs its deterministic kernel: the same seed gives the same weights,
+        # run after run, at some cost in speed. It holds for the rest of the process.
+        tf.config.experimental.enable_op_determinism()
+    if strategy is None:
+        strategy = distribute.make_strategy(config.strategy, config.devices, config.tpu)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        write_config(run)
+    with strategy.scope():
+        model = run.model = build_training_model(run.spec, config, run.trainer_options)
+    return _Training(run, strategy, chief, model, inference_network(model))
+
+
+def _restore(state: _Training) -> None:
+    """Stage `restore`: the last completed epoch's weights and optimizer state, if any (workers other than the
+    chief restore a scratch copy of the chief's checkpoints and write theirs there); a fresh run with
+    `init_from` starts from that export's weights instead (`warm_start`)."""
+    config = state.run.config
+    state.checkpoints = os.path.join(config.output_dir, CHECKPOINT_DIR)
+    if not state.chief:
+        state.scratch = tempfile.mkdtemp(prefix=f"keras_inpaint-worker{distribute.worker_index(state.strategy)}-")
+        if os.path.isdir(state.checkpoints):
+            shutil.copytree(state.checkpoints, state.scratch, dirs_exist_ok=True)
+        state.checkpoints = state.scratch
+    with state.strategy.scope():
+        state.done = restore_checkpoint(state.model, state.checkpoints, config.steps_per_epoch)
+    if state.done and state.chief:
+        print(f"Resuming {config.output_dir} from epoch {state.done}/{config.epochs} "
+              f"(step {state.done * config.steps_per_epoch}).")
+    if config.init_from and not state.done:     # a resumed run continues from its own checkpoint instead
+        warm_start(state.network, config.init_from, config.model)
+
+
+def _inputs(state: _Training) -> None:
+    """Stage `inputs`: the training stream and the validation batches, each source built once.
+
+    The stream's seed is offset by the completed epochs so a resumed run does not replay the first batches.
+    Under a strategy every worker builds these global batches and keeps its replicas' slices (distribute.py),
+    its training source built where the strategy builds its input (once per worker process)."""
+    run, config, task = state.run, state.run.config, state.run.task
+
+    def stream() -> tf.data.Dataset:
+        state.train_images = _images(run, "train", config.max_examples)
+        # a clear error, not a hang, when no training image decodes (all of them are tried, not just the first)
+        _first_images(state.train_images, 1, run, "train")
+        return training_stream(run, config.seed + state.done, state.train_images)
+
+    state.train_ds = distribute.distribute_training_input(state.strategy, stream, config.batch_size)
+    state.val_task, val_examples = task.validation_view(config.val_examples)
+    if state.val_task is not task and state.chief and task.latent_search:   # a cheaper per-epoch z-search (issue 15)
+        print(f"Validation each epoch: {val_examples} test images, {state.val_task.eval_iterations} z-search "
+              f"steps (the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
+    state.val_images = _first_images(_images(run, "test", val_examples, validation=True), val_examples, run, "test")
+    state.val_ds = distribute.validation_input(
+        tf.data.Dataset.from_tensor_slices(state.val_images).batch(config.batch_size).map(task.make_pair))
+
+
+def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
+    """Stage `callbacks`: fit()'s callbacks (checkpoints and NaN stop; on the chief the per-epoch image metrics
+    and grid, training scalars, TensorBoard and history.csv; then `extra_callbacks`) and its verbosity (None:
+    one bar for the whole run on a terminal, one line per epoch in a log file; silent off the chief)."""
+    config = state.run.config
+    state.callbacks = [
+        # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
+        # can corrupt; BackupAndRestore then falls back to it.
+        keras.callbacks.BackupAndRestore(state.checkpoints, delete_checkpoint=False, double_checkpoint=True),
+        StopOnNaN(),
+    ]
+    if state.chief:
+        state.callbacks += [
+            ImageMetricsCallback(state.val_task, state.network, state.val_images, state.val_images[:GRID_IMAGES],
+                                 state.log_dir, png_path=os.path.join(config.output_dir, "grid.png")),
+            TrainingScalars(state.log_dir, every=LOG_EVERY),
+            keras.callbacks.TensorBoard(state.log_dir, update_freq="epoch", write_graph=False),
+            # per-epoch losses and validation metrics as text, continued across resumes
+            keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
+        ]
+    state.callbacks += list(extra_callbacks)
+    if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
+        verbose = "run" if sys.stdout.isatty() else 2
+    if not state.chief:
+        verbose = 0
+    if verbose == "run":
+        state.callbacks.append(RunProgress(config.steps, state.done * config.steps_per_epoch))
+        verbose = 0
+    state.verbose = verbose
+
+
+def _fit(state: _Training) -> None:
+    """Stage `fit`: `model.fit` over the epochs left; Ctrl-C stops at the next batch end, never lost inside
+    TensorFlow (`DeferredCtrlC`)."""
+    config = state.run.config
+    print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
+          f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {state.log_dir}", flush=True)
+    start = time.time()
+    ctrl_c = DeferredCtrlC()
+    with ctrl_c:
+        state.history = state.model.fit(
+            state.train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch, validation_data=state.val_ds,
+            callbacks=state.callbacks + [ctrl_c], verbose=state.verbose, shuffle=False)
+    state.wall = time.time() - start
+
+
+def _finish(state: _Training) -> dict:
+    """Stage `finish`: on the chief, BatchNorm re-estimation (entries with `bn_reestimation`, from the run's
+    training source), the test evaluation and the export; other workers only report. Returns `train`'s dict."""
+    run, config = state.run, state.run.config
+    result = {"run_dir": config.output_dir, "history": state.history.history, "metrics": None, "export_path": None,
+              "wall_seconds": state.wall}
+    steps_done = trained_steps(state.model)
+    if not state.chief:
+        print(f"Worker {distribute.worker_index(state.strategy)}: trained {steps_done} steps; the chief (worker 0) "
+              "evaluates and exports.")
+        return result
+    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
+          f"this invocation: {state.wall:.0f} s.")
+    if run.spec.bn_reestimation:
+        _reestimate_batchnorm(run, state.model, state.network, state.train_images)
+    result["metrics"] = evaluate(run, model=state.model)
+    if config.export_dir:
+        result["export_path"] = exporting.export_run(run, config.export_dir, scores=result["metrics"])
+    return result
 
 
 def warm_start(network: keras.Model, path: str, model_id: str) -> int:
@@ -143,115 +324,18 @@ def warm_start(network: keras.Model, path: str, model_id: str) -> int:
     return copied
 
 
-def _train(run: Run, extra_callbacks, verbose) -> dict:
-    config, spec, task = run.config, run.spec, run.task
-    keras.utils.set_random_seed(config.seed)
-    if config.deterministic:
-        # Every op (tf.data included) runs its deterministic kernel: the same seed gives the same weights,
-        # run after run, at some cost in speed. It holds for the rest of the process.
-        tf.config.experimental.enable_op_determinism()
-    strategy = distribute.make_strategy(config.strategy, config.devices, config.tpu)
-    chief = distribute.is_chief(strategy)   # the one writer of the run directory (multi-worker: worker 0)
-    if chief:
-        write_config(run)
-    with strategy.scope():
-        model = run.model = build_training_model(spec, config)
-    network = inference_network(model)
-    checkpoints = os.path.join(config.output_dir, CHECKPOINT_DIR)
-    scratch = None
-    if not chief:   # other workers restore the chief's state and write theirs to a scratch folder
-        scratch = tempfile.mkdtemp(prefix=f"keras_inpaint-worker{distribute.worker_index(strategy)}-")
-        if os.path.isdir(checkpoints):
-            shutil.copytree(checkpoints, scratch, dirs_exist_ok=True)
-        checkpoints = scratch
-    try:
-        with strategy.scope():   # the last completed epoch's weights and optimizer state, if any
-            done = restore_checkpoint(model, checkpoints, config.steps_per_epoch)
-        if done and chief:
-            print(f"Resuming {config.output_dir} from epoch {done}/{config.epochs} "
-                  f"(step {done * config.steps_per_epoch}).")
-        if config.init_from and not done:     # a resumed run continues from its own checkpoint instead
-            warm_start(network, config.init_from, config.model)
-
-        # Data: seed offset by the completed epochs so a resumed run does not replay the first batches. Under a
-        # strategy every worker builds these global batches and keeps its replicas' slices (distribute.py).
-        train_ds = distribute.distribute_training_input(
-            strategy, lambda: training_stream(run, config.seed + done), config.batch_size)
-        val_task, val_examples = task.validation_view(config.val_examples)
-        if val_task is not task and chief and task.latent_search:   # a cheaper per-epoch z-search (issue 15)
-            print(f"Validation each epoch: {val_examples} test images, {val_task.eval_iterations} z-search steps "
-                  f"(the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
-        # a clear error, not a hang, when no training image decodes (not `limit=1`: that would test only the first file)
-        _first_images(_images(run, "train", config.max_examples), 1, run, "train")
-        val_images = _first_images(_images(run, "test", val_examples, validation=True), val_examples, run, "test")
-        val_ds = distribute.validation_input(
-            tf.data.Dataset.from_tensor_slices(val_images).batch(config.batch_size).map(task.make_pair))
-
-        log_dir = os.path.join(config.output_dir, "logs")
-        callbacks = [
-            # double_checkpoint: the previous epoch's state is kept beside the latest, which a kill during a write
-            # can corrupt; BackupAndRestore then falls back to it.
-            keras.callbacks.BackupAndRestore(checkpoints, delete_checkpoint=False, double_checkpoint=True),
-            StopOnNaN(),
-        ]
-        if chief:
-            callbacks += [
-                ImageMetricsCallback(val_task, network, val_images, val_images[:GRID_IMAGES], log_dir,
-                                     png_path=os.path.join(config.output_dir, "grid.png")),
-                TrainingScalars(log_dir, every=LOG_EVERY),
-                keras.callbacks.TensorBoard(log_dir, update_freq="epoch", write_graph=False),
-                # per-epoch losses and validation metrics as text, continued across resumes
-                keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
-            ]
-        callbacks += list(extra_callbacks)
-        if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
-            verbose = "run" if sys.stdout.isatty() else 2
-        if not chief:
-            verbose = 0
-        if verbose == "run":
-            callbacks.append(RunProgress(config.steps, done * config.steps_per_epoch))
-            verbose = 0
-        print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
-              f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {log_dir}", flush=True)
-        start = time.time()
-        ctrl_c = DeferredCtrlC()    # Ctrl-C stops at the next batch end, never lost inside TensorFlow
-        with ctrl_c:
-            history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                                validation_data=val_ds, callbacks=callbacks + [ctrl_c], verbose=verbose, shuffle=False)
-    finally:
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
-    wall = time.time() - start
-    steps_done = trained_steps(model)
-    if not chief:
-        print(f"Worker {distribute.worker_index(strategy)}: trained {steps_done} steps; the chief (worker 0) "
-              "evaluates and exports.")
-        return {"run_dir": config.output_dir, "history": history.history, "metrics": None, "export_path": None,
-                "wall_seconds": wall}
-    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
-          f"this invocation: {wall:.0f} s.")
-    if spec.bn_reestimation:
-        _reestimate_batchnorm(run, model, network)
-
-    results = evaluate(run, model=model)
-    export_path = None
-    if config.export_dir:
-        export_path = exporting.export_run(run, config.export_dir, scores=results)
-    return {"run_dir": config.output_dir, "history": history.history, "metrics": results,
-            "export_path": export_path, "wall_seconds": wall}
-
-
 BN_STREAM_SEED = 1_000_003   # offset of the re-estimation batches' seed from the run's: not the training batches
 
 
-def _reestimate_batchnorm(run: Run, model: keras.Model, network: keras.Model) -> None:
+def _reestimate_batchnorm(run: Run, model: keras.Model, network: keras.Model,
+                          images: tf.data.Dataset | None = None) -> None:
     """The finish stage of entries with `bn_reestimation` (training/batchnorm.py): BatchNorm statistics of the
     final weights from that many fresh training batches (a fixed seed: re-running a finished run's command gives
-    the same statistics), written into the run's checkpoint (atomically) so that export.py and evaluate use
-    them."""
+    the same statistics) of the training source `images` (None: built here), written into the run's checkpoint
+    (atomically) so that export.py and evaluate use them."""
     config, spec = run.config, run.spec
     start = time.time()
-    stream = training_stream(run, config.seed + BN_STREAM_SEED)
+    stream = training_stream(run, config.seed + BN_STREAM_SEED, images)
     batches = min(spec.bn_reestimation, config.steps)     # a quick run of a few steps: as many batches
     with precision.policy_scope(config.precision):
         n = batchnorm.reestimate_batchnorm(network, stream, batches)
@@ -280,7 +364,7 @@ def evaluate(config: RunConfig | Run, model: keras.Model | None = None, verbose:
 
 def _evaluate(run: Run, model: keras.Model | None, verbose: bool) -> dict:
     config, spec, task = run.config, run.spec, run.task
-    model = run.model = model or run.model or load_trained_model(config, spec)
+    model = run.model = model or run.model or load_trained_model(config, spec, run.trainer_options)
     network = inference_network(model)
     if config.test_examples is not None and verbose:
         print(f"Test evaluation on the first {config.test_examples} test images (--test_examples; the whole split "
