@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_inpaint import exporting, precision, registry
+from keras_inpaint import artifact, exporting, precision, registry
 from keras_inpaint.training import run
 
 # Fewer z-search iterations than the presets so that the latent inpainters' evaluation and export are quick.
@@ -144,7 +144,7 @@ def _check_signatures(plain_tf, exports: dict[str, str], params: int) -> None:
         sigs = entry["signatures"]
         assert entry["variables"] == params, path               # `.variables` lists every weight, once
         assert "serving_default" in sigs, path
-        network_sig = sigs.pop(exporting.NETWORK_SIGNATURE)     # the bare float network (evaluate.py)
+        network_sig = sigs.pop(artifact.NETWORK_SIGNATURE)     # the bare float network (evaluate.py)
         assert network_sig["inputs"] == {"inputs": "float32"} and network_sig["finite"], (path, network_sig)
         assert set(network_sig["outputs"].values()) == {"float32"}, (path, network_sig)
         for name, s in sigs.items():
@@ -185,7 +185,7 @@ def test_quick_run_trains_evaluates_and_exports(model_id, tmp_path, tfds_dir, sm
     metrics = result["metrics"]
     assert metrics["steps"] == 2 and metrics["num_images"] == 2
     assert all(np.isfinite(v) for k, v in metrics.items() if isinstance(v, float)), metrics
-    card = exporting.load_model_card(result["export_path"])
+    card = artifact.load_model_card(result["export_path"])
     assert card["id"] == model_id and card["steps"] == 2
     with open(os.path.join(result["run_dir"], "config.json")) as f:
         recorded = json.load(f)["config"]
@@ -212,6 +212,6 @@ def test_every_precision_trains_evaluates_and_exports(model_id, tmp_path, plain_
     for policy in precision.POLICIES:
         exports[policy] = str(tmp_path / policy)
         params = _export_under(policy, spec, model_id, images, exports[policy])
-        assert exporting.load_model_card(exports[policy])["precision"] == policy
+        assert artifact.load_model_card(exports[policy])["precision"] == policy
     assert precision.current() == keras.config.dtype_policy().name == "float32"   # the scope restored it
     _check_signatures(plain_tf, exports, params)
