@@ -73,7 +73,7 @@ class Models:
     export in the page and the API ("<model id>/<version folder>", or the path where that is taken)."""
 
     def __init__(self, paths: list[str], tile: int, overlap: int):
-        from keras_inpaint import exporting
+        from keras_inpaint import artifact
 
         self.paths, self.tile, self.overlap, self._loaded = paths, tile, overlap, {}
         # every file the page writes (results, masks, the photo as shown) lies here; removed at exit
@@ -82,9 +82,9 @@ class Models:
         self.labels, self.summaries = {}, {}
         for path in paths:
             try:
-                card = exporting.load_model_card(path)
+                card = artifact.load_model_card(path)
                 self.labels[path] = f"{card['id']}/{os.path.basename(os.path.normpath(path))}"
-                self.summaries[path] = exporting.card_summary(card)
+                self.summaries[path] = artifact.card_summary(card)
             except (FileNotFoundError, ValueError, KeyError) as e:
                 self.labels[path] = path
                 self.summaries[path] = f"error: {e}"

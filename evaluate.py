@@ -22,7 +22,7 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint import data, evaluation, exporting, registry, tasks  # noqa: E402
+from keras_inpaint import artifact, data, evaluation, registry, tasks  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export directory, e.g. saved_models/context_encoder/1.")
@@ -54,7 +54,7 @@ def main(argv):
     try:
         benchmarks = FLAGS.benchmarks
         if benchmarks is None:   # the model's benchmark folders where this checkout has them (as train.py)
-            benchmarks = registry.get(exporting.load_model_card(FLAGS.saved_model)["id"]).default_benchmarks()
+            benchmarks = registry.get(artifact.load_model_card(FLAGS.saved_model)["id"]).default_benchmarks()
         results = evaluation.evaluate_saved_model(
             FLAGS.saved_model, FLAGS.dataset, FLAGS.split, data_dir=FLAGS.data_dir, task_options=options,
             benchmarks=[b for b in benchmarks if b], max_examples=FLAGS.max_examples, prior=FLAGS.prior,

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_inpaint import corruptions, data, exporting, metrics, registry
+from keras_inpaint import artifact, corruptions, data, exporting, metrics, registry
 
 
 def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, progress: bool = False
@@ -79,7 +79,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     The SavedModel is loaded with `tf.saved_model.load` alone (no checkpoint, no run directory); its model
     card names the model id, dataset and task options. The task (corruptions, fixed seeds, metrics, baseline)
     is the same object a run evaluates with, and it calls the export's `network` signature
-    (`exporting.SavedModelNetwork`), so a run's `metrics.json` and this agree to rounding.
+    (`artifact.SavedModelNetwork`), so a run's `metrics.json` and this agree to rounding.
 
     Args:
       path: SavedModel directory written by `export.py` / `train.py`.
@@ -104,17 +104,17 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     """
     if split not in ("test", "all"):
         raise ValueError(f"--split must be 'test' or 'all', got {split!r}")
-    card = exporting.load_model_card(path)
+    card = artifact.load_model_card(path)
     spec = registry.get(card["id"])
     task = exporting.card_task(card, task_options)
     if prior:
         if not task.refines_prior:
             raise ValueError(f"--prior scores a refinement_ae export on a prior's completions; {path} is a "
                              f"{spec.id} export")
-        prior_card = exporting.load_model_card(prior)
+        prior_card = artifact.load_model_card(prior)
         prior_task = exporting.card_task(prior_card)
-        task = task.on_prior(prior_task, exporting.SavedModelNetwork(tf.saved_model.load(prior), prior_card))
-    network = exporting.SavedModelNetwork(tf.saved_model.load(path), card)
+        task = task.on_prior(prior_task, artifact.SavedModelNetwork(tf.saved_model.load(prior), prior_card))
+    network = artifact.SavedModelNetwork(tf.saved_model.load(path), card)
     dataset = dataset or card["dataset"]
     images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
                               data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples,
@@ -207,7 +207,7 @@ def compare_saved_models(exports: dict[str, str], dataset: str | None = None, *,
     """
     if not exports:
         raise ValueError("no export to compare")
-    cards = {name: exporting.load_model_card(path) for name, path in exports.items()}
+    cards = {name: artifact.load_model_card(path) for name, path in exports.items()}
     ids = {card["id"] for card in cards.values()}
     if len(ids) != 1:
         raise ValueError(f"compare exports of one model id, got {sorted(ids)}")
@@ -227,7 +227,7 @@ def compare_saved_models(exports: dict[str, str], dataset: str | None = None, *,
                                   max_examples=grid_images, test_ids=spec.test_ids)
         batch = next(iter(images.batch(grid_images)))
         grids = [exporting.card_task(cards[name]).grid(
-            exporting.SavedModelNetwork(tf.saved_model.load(path), cards[name]), batch)[0].numpy()
+            artifact.SavedModelNetwork(tf.saved_model.load(path), cards[name]), batch)[0].numpy()
             for name, path in exports.items()]
         w = spec.image_shape[1]
         for name, g in zip(exports, grids):   # same input and original columns: the same corruption

@@ -1,11 +1,13 @@
-"""SavedModel export (SPEC §4): TF Serving layout, uint8 signatures with paste-back inside, and a model card.
+"""Writing a SavedModel export (SPEC §4): TF Serving layout, uint8 signatures with paste-back inside, and a model card.
 
 `saved_models/<model>/<version>/` holds a SavedModel whose `serving_default` takes uint8 `images` (plus a
 float32 `mask` for models that accept arbitrary masks) and returns uint8 `images` (restored, known pixels
 untouched) and model-specific extras (e.g. `fill`). Corruption, value-range conversion and paste-back are the
 same TF functions as in training (`keras_inpaint.tasks`), traced into the graph, so
 `tf.saved_model.load(path)` works in plain TensorFlow with no `keras_inpaint` import.
-The model card is `assets/model_card.json`.
+The model card is `assets/model_card.json`. Reading an export back (the card, its signatures, the bare network)
+is `keras_inpaint.artifact`'s, on the floor below; rebuilding the task a card describes (`card_task`, which
+needs the registry) is here.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from keras_inpaint import metrics, registry
+from keras_inpaint.artifact import CARD_FILE, NETWORK_SIGNATURE, load_model_card
 from keras_inpaint.training import checkpoints
 from keras_inpaint.training.config import Run
 
@@ -77,14 +80,13 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     network_spec = tf.TensorSpec([None, *network.input_shape[1:]], tf.float32, name="inputs")
     archive.add_endpoint(NETWORK_SIGNATURE, _network_outputs(network), input_signature=[network_spec])
     card = dict(card)
-    card["signatures"] = {
-        name: {"inputs": {s.name: f"{s.dtype.name}{s.shape.as_list()}" for s in sig},
-               "outputs": _output_specs(fn, network, sig)}
-        for name, (fn, sig) in signatures.items()}
+    card["signatures"] = {name: {"inputs": _signature_inputs(sig), "outputs": _output_specs(fn, network, sig)}
+                          for name, (fn, sig) in signatures.items()}
     card["network_signature"] = {"name": NETWORK_SIGNATURE, "input_shape": network_spec.shape.as_list(),
                                  "dict_output": isinstance(network.output, dict),
                                  "value_range": list(spec.value_range)}
     card["variables"] = int(sum(int(v.numpy().size) for v in network.weights))
+    card.update(serving_card(task))
     # Written under a temporary name and renamed into place when complete: a crash or Ctrl-C mid-export leaves
     # no half-written version that a reader could load or that `next_version` would count.
     partial = f"{path.rstrip(os.sep)}.partial-{os.getpid()}"
@@ -93,7 +95,7 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     try:
         archive.write_out(partial, verbose=False)
         os.makedirs(os.path.join(partial, "assets"), exist_ok=True)
-        with open(os.path.join(partial, "assets", "model_card.json"), "w") as f:
+        with open(os.path.join(partial, CARD_FILE), "w") as f:
             json.dump(card, f, indent=2)
         os.rename(partial, path)          # atomic; fails if another export took the version meanwhile
     except BaseException:
@@ -104,47 +106,11 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     return path
 
 
-NETWORK_SIGNATURE = "network"   # raw float network endpoint of every export (see export_network)
-
-
 def _network_outputs(network):
     def call(inputs):
         out = network(inputs, training=False)
         return dict(out) if isinstance(out, dict) else {"output": out}
     return call
-
-
-class SavedModelNetwork:
-    """A loaded export's `network` signature, callable like the Keras network it was exported from.
-
-    `network(x, training=False)` with float32 `x` of the card's `network_signature.input_shape` in the model's
-    value range returns what the Keras network returned (a float32 tensor, or a dict of them for the z -> image
-    priors). Lets the project's tasks run their own evaluation protocol on the exported weights
-    (`keras_inpaint.evaluation.evaluate_saved_model`). `training=True` is refused: an export is inference-only.
-
-    Args:
-      loaded: the object `tf.saved_model.load(path)` returned.
-      card: the export's `assets/model_card.json` contents.
-    Raises:
-      ValueError: the export has no `network` signature (written before it existed: re-export the run).
-    """
-
-    def __init__(self, loaded, card: dict):
-        meta = card.get("network_signature")
-        if not meta or NETWORK_SIGNATURE not in loaded.signatures:
-            raise ValueError("this SavedModel has no 'network' signature (exported by an older keras_inpaint); "
-                             "re-export its run with python export.py --run_dir=...")
-        self._loaded = loaded      # keeps the variables alive: a signature holds only weak references
-        self._fn = loaded.signatures[NETWORK_SIGNATURE]
-        self._dict_output = bool(meta["dict_output"])
-        self.input_shape = tuple(meta["input_shape"])
-        self.name = card.get("id", "saved_model")
-
-    def __call__(self, inputs, training=False):
-        if training:
-            raise ValueError("an exported network runs in inference mode only")
-        out = self._fn(inputs=tf.cast(inputs, tf.float32))
-        return out if self._dict_output else out["output"]
 
 
 def task_options(spec, options: dict | None) -> dict:
@@ -168,46 +134,6 @@ def card_task(card: dict, overrides: dict | None = None):
     skip = spec.task().training_only_options          # a class attribute; the default task is cheap to build
     options = {k: v for k, v in (card.get("task_options") or {}).items() if k not in skip}
     return spec.task(**{**options, **(overrides or {})})
-
-
-def card_summary(card: dict) -> str:
-    """One line saying what an export does, what it was trained on and its test score, from its model card:
-    "<task>; trained on <dataset>, <steps> steps; test <first metric of the task's report> <value> (<baseline
-    name> <value>)". The score is the task's first reported metric (`Task.report`) and its `baseline_` twin;
-    a card without metrics says "not scored"."""
-    parts = [card.get("task") or card.get("id", "?")]
-    steps = card.get("total_steps", card.get("steps"))
-    parts.append(f"trained on {card.get('dataset', '?')}" + (f", {int(steps):,} steps" if steps else ""))
-    scores = card.get("metrics") or {}
-    try:
-        task = card_task(card)
-        key, label = next(((k, l) for k, l in task.report if k in scores), (None, None))
-    except (ValueError, KeyError, TypeError):
-        key = None
-    if key is None:
-        parts.append("not scored")
-    else:
-        score = f"test {label} {scores[key]:.4g}"
-        if f"baseline_{key}" in scores:
-            score += f" ({task.baseline_name}: {scores[f'baseline_{key}']:.4g})"
-        parts.append(score)
-    return "; ".join(parts)
-
-
-def load_model_card(path: str) -> dict:
-    """The `assets/model_card.json` of the export at `path`.
-
-    Raises:
-      FileNotFoundError: `path` is not a directory holding a SavedModel with a keras_inpaint model card.
-    """
-    if not os.path.exists(os.path.join(path, "saved_model.pb")):
-        raise FileNotFoundError(f"{path!r} is not a SavedModel directory (no saved_model.pb); expected "
-                                "saved_models/<model>/<version>")
-    card_path = os.path.join(path, "assets", "model_card.json")
-    if not os.path.exists(card_path):
-        raise FileNotFoundError(f"{card_path} not found: {path!r} is a SavedModel, but not a keras_inpaint export")
-    with open(card_path) as f:
-        return json.load(f)
 
 
 def bind_signature(fn, network, input_signature):
@@ -278,6 +204,64 @@ def _checked(inputs: list, specs: list) -> list:
                 x = tf.identity(x)
         out.append(x)
     return out
+
+
+def _signature_inputs(input_signature) -> dict:
+    """{input name: "<dtype>[shape]"} of a signature's input TensorSpecs, as the card's `signatures` record them
+    (e.g. {"images": "uint8[None, 32, 32, 3]"})."""
+    return {s.name: f"{s.dtype.name}{s.shape.as_list()}" for s in input_signature}
+
+
+def serving_card(task) -> dict:
+    """The model card's serving fields of an export of `task` (`artifact.SERVING_FIELDS`, described in
+    `keras_inpaint.artifact`): family, value range, whether it takes a mask, fixed input size, scale, size multiple,
+    hole geometry, its own metrics (`report`) and `baseline_name`, all from the task's declared attributes and
+    its `serving_default` input spec. JSON-ready (lists, ints, floats, strings, None)."""
+    images = task.serving_signatures()["serving_default"][1][0]
+    size = images.shape.as_list()[1:3]
+    hole = None if task.hole is None else {"shape": "centre_square", "side": int(task.hole),
+                                           "fixed": not task.takes_mask}
+    return {"family": task.family, "value_range": [float(v) for v in task.value_range],
+            "takes_mask": bool(task.takes_mask), "input_size": None if None in size else [int(d) for d in size],
+            "scale": int(task.scale), "multiple": int(task.multiple), "hole": hole,
+            "report": [[key, label] for key, label in task.report], "baseline_name": task.baseline_name}
+
+
+def refresh_card(path: str) -> dict:
+    """Writes the serving fields (`serving_card`) into the model card of the export at `path`, computed from the
+    card's task (`card_task`: the registry entry of its id with its recorded task options), exactly as
+    `export_network` writes them today; returns the new card. Only `assets/model_card.json` is rewritten
+    (through a temporary file, renamed into place): the SavedModel, its signatures and weights are untouched,
+    every other field keeps its value and place, and a card that has the fields already gets them recomputed.
+    `python export.py --refresh_card --saved_model=PATH` (issue 35: cards written before these fields existed).
+
+    Raises:
+      FileNotFoundError: not a keras_inpaint export. ValueError: unknown model id or task option, or a card whose
+        recorded signature inputs or value range differ from what its task serves today (the registry entry
+        changed since the export: re-export its run instead).
+    """
+    card = load_model_card(path)
+    task = card_task(card)
+    serving = serving_card(task)
+    recorded = {name: sig.get("inputs") for name, sig in (card.get("signatures") or {}).items()}
+    expected = {name: _signature_inputs(sig) for name, (_, sig) in task.serving_signatures().items()}
+    if recorded != expected:
+        raise ValueError(f"{path}: the card's signature inputs {recorded} are not what {card.get('id')!r}'s task "
+                         f"serves today ({expected}); re-export its run instead of refreshing the card")
+    if "value_range" in card and [float(v) for v in card["value_range"]] != serving["value_range"]:
+        raise ValueError(f"{path}: the card's value range {card['value_range']} is not {card.get('id')!r}'s "
+                         f"{serving['value_range']}; re-export its run instead of refreshing the card")
+    card.update(serving)
+    card_path = os.path.join(path, CARD_FILE)
+    partial = f"{card_path}.partial-{os.getpid()}"
+    try:
+        with open(partial, "w") as f:
+            json.dump(card, f, indent=2)
+        os.replace(partial, card_path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return card
 
 
 def _output_specs(fn, network, input_signature) -> dict:

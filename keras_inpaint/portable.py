@@ -34,7 +34,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_inpaint import exporting, precision, registry
+from keras_inpaint import artifact, exporting, precision, registry
 from keras_inpaint.training import checkpoints
 
 FORMATS = {"onnx": ".onnx", "litert": ".tflite"}
@@ -75,7 +75,7 @@ def load_source(source: str):
       ValueError: the weights do not fit the registry's network (another architecture version).
     """
     if os.path.exists(os.path.join(source, "saved_model.pb")):
-        card = exporting.load_model_card(source)
+        card = artifact.load_model_card(source)
         _check_exportable(card)                    # before the (slow) load
         loaded = tf.saved_model.load(source)
         try:                                       # a file-format version, not a capability: older exports

@@ -1,9 +1,10 @@
 """Run an exported model on image files of any size (issue 13): masks, crops, tiles, paste-back.
 
-`Predictor` wraps one export (`saved_models/<model>/<N>`), loaded with `tf.saved_model.load`, and reads what it
-needs from the export itself: the `serving_default` signature says whether the model takes a mask and whether
-its input size is fixed; the model card names the model id (its task: value range, SR scale, hole size). How a
-photo of another size is handled depends on the kind of model:
+`Predictor` wraps one export (`saved_models/<model>/<N>`), loaded with `tf.saved_model.load` through
+`keras_inpaint.artifact`, and reads what it needs from the export itself, never from the registry or a model
+module (issue 35; a test blocks their import): the `serving_default` signature says whether the model takes a mask
+(or a noise level) and whether its input size is fixed; the model card's serving fields (`artifact.SERVING_FIELDS`)
+give its SR scale, size multiple and hole. How a photo of another size is handled depends on the kind of model:
 
   * fully convolutional inpainters (`free_form_inpaint`, `lama_ffc`): photos whose longer side is at most
     `crop_trigger` (800 px) run whole, in one pass. Larger photos take IOPaint's "crop" strategy (its
@@ -61,7 +62,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from keras_inpaint import corruptions, exporting, registry, tasks
+from keras_inpaint import artifact, corruptions
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 GENERATED_MASKS = ("centre", "free_form:thin", "free_form:medium", "free_form:thick", "free_form:boxes", "brush")
@@ -255,8 +256,9 @@ class Predictor:
         is inpainted through crops around its holes, the context around each group of holes, and the longest
         side a crop is inpainted at (module docstring).
     Raises:
-      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: unknown model id in the card, or crop
-        settings that are not positive.
+      FileNotFoundError: not a keras_inpaint SavedModel. ValueError: a model card without the serving fields
+        (written before issue 35; the message names `export.py --refresh_card`), a fixed hole that is not the
+        centre half of the model's input, or crop settings that are not positive.
     """
 
     def __init__(self, path: str, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP, crop_trigger: int = CROP_TRIGGER,
@@ -265,27 +267,32 @@ class Predictor:
             raise ValueError(f"crop_trigger and crop_size must be positive and crop_margin >= 0, got "
                              f"{crop_trigger}, {crop_size}, {crop_margin}")
         self.crop_trigger, self.crop_margin, self.crop_size = int(crop_trigger), int(crop_margin), int(crop_size)
-        self.card = exporting.load_model_card(path)
-        self._loaded = tf.saved_model.load(path)
-        self._serve = self._loaded.signatures["serving_default"]
-        self._with_mask = self._loaded.signatures.get("with_mask")
-        inputs = self._serve.structured_input_signature[1]
+        export = artifact.load(path, serving=True)
+        self.card = export.card
+        serving = artifact.serving_fields(self.card, path)
+        self._loaded = export.loaded
+        self._serve = export.signature("serving_default")
+        self._with_mask = export.signature("with_mask")
+        inputs = export.inputs("serving_default")
         shape = inputs["images"].shape.as_list()
-        spec = registry.get(self.card["id"])
-        task = exporting.card_task(self.card)
-        scale = int(task.scale)
+        scale = int(serving["scale"])
         takes_mask = "mask" in inputs
+        hole = serving["hole"]
+        fixed_hole = hole is not None and hole["fixed"]
+        size = None if shape[1] is None else (shape[1], shape[2])
+        if fixed_hole and (size is None or hole["shape"] != "centre_square" or 2 * hole["side"] != min(size)):
+            raise ValueError(f"{path}: its fixed hole {hole} is not the centred square of half the model's "
+                             f"{size} input, which the crop strategy fills")
         if scale > 1:
             kind = "super_resolution"
         elif "noise_level" in inputs:
             kind = "denoise"
-        elif takes_mask or isinstance(task, tasks.CentreHoleInpainting):
+        elif takes_mask or fixed_hole:
             kind = "inpaint"
         else:
             kind = "restore"
-        size = None if shape[1] is None else (shape[1], shape[2])
-        multiple = int(task.multiple or 1)
-        self.info = ModelInfo(spec.id, kind, size, int(shape[3]), takes_mask, scale, multiple, self.card)
+        multiple = int(serving["multiple"])
+        self.info = ModelInfo(self.card["id"], kind, size, int(shape[3]), takes_mask, scale, multiple, self.card)
         self.tile = max(multiple, tile // multiple * multiple)
         self.overlap = -(-overlap // multiple) * multiple
 

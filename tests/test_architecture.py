@@ -21,11 +21,13 @@ PACKAGE = ROOT / "keras_inpaint"
 
 # Layers from the bottom up; a module may import its own layer and the ones below, never above.
 LAYERS = [
-    ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models", "classical"}),
+    ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models", "classical",
+              "artifact"}),                        # artifact: reading an export (card, signatures, network)
+    ("prediction", {"prediction"}),                # running an export: below tasks and the registry (issue 35)
     ("latent search", {"latent_inpainting"}),      # the z-search algorithm the latent tasks wrap
     ("tasks", {"tasks"}),
     ("registry", {"registry"}),
-    ("training, evaluation, export", {"training", "evaluation", "exporting", "prediction", "portable"}),
+    ("training, evaluation, export", {"training", "evaluation", "exporting", "portable"}),
     ("entry points", {"cli"}),
 ]
 

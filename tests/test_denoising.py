@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_inpaint import data, exporting, registry
+from keras_inpaint import artifact, data, exporting, registry
 from keras_inpaint.cli import compare
 from keras_inpaint.models import denoising
 from keras_inpaint.training import run
@@ -136,7 +136,7 @@ def test_mnist_short_training_loss_decreases_and_exports(tfds_dir, tmp_path):
     assert m["psnr_f0.5"] > m["baseline_psnr_f0.5"]       # even a short run beats the noisy input at f = 0.5
     assert result["export_path"] == str(tmp_path / "sm" / "denoising_ae_mnist" / "1")
     # the card records the corruption even when the run used the registry's default
-    assert exporting.load_model_card(result["export_path"])["task_options"] == {"corruption": "noise"}
+    assert artifact.load_model_card(result["export_path"])["task_options"] == {"corruption": "noise"}
 
     loaded = tf.saved_model.load(result["export_path"])   # the TF Serving layout, plain TF loader
     images = tf.cast(tf.random.uniform((3, 28, 28, 1), 0, 256, tf.int32), tf.uint8)
@@ -172,7 +172,7 @@ def test_fashion_mnist_white_box_short_training_on_real_data(tfds_dir, tmp_path)
     assert {"psnr", "ssim", "box_psnr", "pasted_psnr"} <= set(m)
     assert m["box_psnr"] > m["baseline_box_psnr"]          # any grey fill beats a white box on clothes
     assert os.path.exists(tmp_path / "run" / "grid.png")
-    card = exporting.load_model_card(result["export_path"])
+    card = artifact.load_model_card(result["export_path"])
     assert card["dataset"] == "fashion_mnist" and card["task_options"] == {"corruption": "white_box"}
 
     # `python -m keras_inpaint.cli.compare --saved_models`: the same weights exported twice give identical

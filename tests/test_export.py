@@ -1,6 +1,7 @@
 """Export (SPEC §4): TF Serving layout, uint8 signature, paste-back inside, plain-TF loading, model card."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_inpaint import data, evaluation, exporting, registry
+from keras_inpaint import artifact, data, evaluation, exporting, registry
 from keras_inpaint.training import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +60,48 @@ def test_export_layout_and_model_card(trained):
     sig = card["signatures"]["serving_default"]
     assert sig["inputs"] == {"images": "uint8[None, 32, 32, 3]"}
     assert sig["outputs"] == {"images": "uint8[None, 32, 32, 3]", "fill": "float32[None, 16, 16, 3]"}
+    # the serving fields (issue 35, keras_inpaint/artifact.py): what prediction reads instead of the registry
+    assert artifact.serving_fields(card) == {
+        "family": "inpainting", "value_range": [0.0, 1.0], "takes_mask": False, "input_size": [32, 32], "scale": 1,
+        "multiple": 1, "hole": {"shape": "centre_square", "side": 16, "fixed": True},
+        "report": [list(r) for r in registry.get("context_encoder").task().report],
+        "baseline_name": "mean colour of the known pixels"}
+    assert "; test PSNR whole image after paste-back (dB) " in artifact.card_summary(card)
+    assert "(mean colour of the known pixels: " in artifact.card_summary(card)
+
+
+def test_an_old_card_is_refused_by_prediction_and_refreshed_by_export_py(tmp_path):
+    """A card written before the serving fields (issue 35) still loads, but `Predictor` refuses it with one line
+    naming `export.py --refresh_card`; that command rewrites only the card, to exactly what the shipped cards
+    hold (they were refreshed so), and refuses a card whose recorded signatures its task no longer serves."""
+    from keras_inpaint import prediction
+
+    shipped = os.path.join(ROOT, "saved_models", "denoising_ae_mnist", "1")
+    path = str(tmp_path / "denoising_ae_mnist" / "1")
+    shutil.copytree(shipped, path)
+    card_file = os.path.join(path, "assets", "model_card.json")
+    card = json.load(open(card_file))
+    old = {k: v for k, v in card.items() if k not in artifact.SERVING_FIELDS or k == "value_range"}
+    json.dump(old, open(card_file, "w"), indent=2)
+    assert artifact.load_model_card(path) == old                       # old cards load
+    assert "scores not described" in artifact.card_summary(old)
+    with pytest.raises(ValueError, match=r"no family, takes_mask, .* \(written before issue 35\); add them with "
+                                         r"python export.py --refresh_card --saved_model="):
+        prediction.Predictor(path)
+    def savedmodel_files():
+        return {os.path.relpath(os.path.join(d, f), path): open(os.path.join(d, f), "rb").read()
+                for d, _, fs in os.walk(path) for f in fs if f != "model_card.json"}
+    before = savedmodel_files()
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "export.py"), "--refresh_card", f"--saved_model={path}"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert open(card_file, "rb").read() == open(os.path.join(shipped, "assets", "model_card.json"), "rb").read()
+    assert savedmodel_files() == before                                 # the SavedModel is untouched
+    assert prediction.Predictor(path).info.kind == "restore"
+    old["signatures"]["serving_default"]["inputs"]["images"] = "uint8[None, 32, 32, 1]"
+    json.dump(old, open(card_file, "w"), indent=2)
+    with pytest.raises(ValueError, match="re-export its run instead"):
+        exporting.refresh_card(path)
 
 
 def test_plain_tensorflow_load_matches_in_memory_model(trained, tmp_path, plain_tf):
@@ -95,7 +138,7 @@ def test_export_cli_writes_next_version_and_passes_shared_checker(trained):
                         f"--scores={scores}"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert exporting.next_version(os.path.join(root, "context_encoder")) == 3
-    card = exporting.load_model_card(os.path.join(root, "context_encoder", "2"))
+    card = artifact.load_model_card(os.path.join(root, "context_encoder", "2"))
     assert card["metrics"]["psnr"] == 10.0 and card["beats_baseline"] is False
     scores.write_text("{not json")
     bad = subprocess.run([sys.executable, "export.py", f"--run_dir={result['run_dir']}", f"--export_dir={root}",

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_inpaint import corruptions, data, exporting, precision, prediction, registry, tasks
+from keras_inpaint import artifact, corruptions, data, exporting, precision, prediction, registry, tasks
 from keras_inpaint.models import ffdnet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -238,13 +238,13 @@ def test_serving_default_is_the_tasks_uint8_protocol(noisy_photo, denoiser):
     path, _ = denoiser
     _, _, noisy = noisy_photo
     loaded = tf.saved_model.load(path)
-    card = exporting.load_model_card(path)
+    card = artifact.load_model_card(path)
     task = exporting.card_task(card)
     assert isinstance(task, tasks.GaussianDenoising)
     served = {s: loaded.signatures["serving_default"](images=tf.constant(noisy[None]),
                                                       noise_level=tf.constant([s]))["images"].numpy()
               for s in (10.0, 40.0)}
-    again = task.serve(exporting.SavedModelNetwork(loaded, card), tf.constant(noisy[None]), tf.constant([10.0]))
+    again = task.serve(artifact.SavedModelNetwork(loaded, card), tf.constant(noisy[None]), tf.constant([10.0]))
     assert np.abs(served[10.0].astype(int) - again["images"].numpy().astype(int)).max() <= 1
     assert np.mean(np.abs(served[10.0].astype(int) - served[40.0].astype(int))) > 0.5   # the level is used
 

@@ -16,8 +16,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_inpaint import (classical, corruptions, data, evaluation, exporting, metrics, precision, prediction, registry,
-                           tasks)
+from keras_inpaint import (artifact, classical, corruptions, data, evaluation, exporting, metrics, precision,
+                           prediction, registry, tasks)
 from keras_inpaint.cli import baselines as baselines_cli
 from keras_inpaint.models import lama
 from keras_inpaint.training import run
@@ -269,7 +269,7 @@ def test_smoke_training_exports_a_serving_signature_plain_tensorflow_can_call(ti
     assert m["steps"] == 3 and m["num_images"] == 1
     assert all(np.isfinite(m[f"{p}psnr_{preset}"]) for preset in tasks.EVAL_PRESETS
                for p in ["", "baseline_", "baseline_telea_", "baseline_navier_stokes_", "baseline_biharmonic_"])
-    card = exporting.load_model_card(result["export_path"])
+    card = artifact.load_model_card(result["export_path"])
     assert card["id"] == "lama_ffc" and card["task_options"] == {"mask": "lama"}
     assert set(card["signatures"]) == {"serving_default"}
     photo = _cbsd68_photo(1)[:61, :93]                       # odd sizes: padded to 64x96 inside, cropped back

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_inpaint import corruptions, data, evaluation, exporting, precision, prediction, registry, tasks
+from keras_inpaint import artifact, corruptions, data, evaluation, exporting, precision, prediction, registry, tasks
 from keras_inpaint.models import imdn
 from keras_inpaint.models.layers import PixelShuffle
 from keras_inpaint.training import run
@@ -160,7 +160,7 @@ def test_smoke_training_scores_against_bicubic_and_exports_uint8_signatures(trai
     assert {"psnr_y", "ssim_y", "psnr_rgb", "baseline_psnr_y"} <= set(metrics)
     assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float))
     path = trained["export_path"]
-    card = exporting.load_model_card(path)
+    card = artifact.load_model_card(path)
     assert card["id"] == "imdn_x3" and card["parameters"] == imdn.PARAMS[3]
     loaded = tf.saved_model.load(path)
     low = np.random.default_rng(4).integers(0, 256, (1, 17, 23, 3), dtype=np.uint8)

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from conftest import QUICK_RUN_TASK_OPTIONS
 
-from keras_inpaint import exporting, precision, registry
+from keras_inpaint import artifact, exporting, precision, registry
 from keras_inpaint.training import run
 
 def probe_signatures(paths: list[str]) -> dict:
@@ -156,7 +156,7 @@ def _check_signatures(exports: dict[str, str], params: int, plain_tf=None) -> No
         sigs = entry["signatures"]
         assert entry["variables"] == params, path               # `.variables` lists every weight, once
         assert "serving_default" in sigs, path
-        network_sig = sigs.pop(exporting.NETWORK_SIGNATURE)     # the bare float network (evaluate.py)
+        network_sig = sigs.pop(artifact.NETWORK_SIGNATURE)     # the bare float network (evaluate.py)
         assert network_sig["inputs"] == {"inputs": "float32"} and network_sig["finite"], (path, network_sig)
         assert set(network_sig["outputs"].values()) == {"float32"}, (path, network_sig)
         for name, s in sigs.items():
@@ -189,7 +189,7 @@ def test_quick_run_trains_evaluates_and_exports(model_id, quick_run):
     metrics = result["metrics"]
     assert metrics["steps"] == 2 and metrics["num_images"] == 2
     assert all(np.isfinite(v) for k, v in metrics.items() if isinstance(v, float)), metrics
-    card = exporting.load_model_card(result["export_path"])
+    card = artifact.load_model_card(result["export_path"])
     assert card["id"] == model_id and card["steps"] == 2
     with open(os.path.join(result["run_dir"], "config.json")) as f:
         recorded = json.load(f)["config"]
@@ -216,6 +216,6 @@ def test_every_precision_trains_evaluates_and_exports(model_id, tmp_path, plain_
     for policy in precision.POLICIES:
         exports[policy] = str(tmp_path / policy)
         params = _export_under(policy, spec, model_id, images, exports[policy])
-        assert exporting.load_model_card(exports[policy])["precision"] == policy
+        assert artifact.load_model_card(exports[policy])["precision"] == policy
     assert precision.current() == keras.config.dtype_policy().name == "float32"   # the scope restored it
     _check_signatures(exports, params, plain_tf)

@@ -143,12 +143,12 @@ def test_a_refiner_is_scored_on_the_shipped_prior_against_the_prior_s_own_comple
     the image scores far below it, so the comparison is real. `--prior` on a non-refiner export is refused."""
     import tensorflow as tf
 
-    from keras_inpaint import data, evaluation, exporting, registry
+    from keras_inpaint import artifact, data, evaluation, exporting, registry
 
     prior_path = os.path.join(SAVED, "lsgan", "1")
-    card = exporting.load_model_card(prior_path)
+    card = artifact.load_model_card(prior_path)
     prior_task = exporting.card_task(card)
-    prior = exporting.SavedModelNetwork(tf.saved_model.load(prior_path), card)
+    prior = artifact.SavedModelNetwork(tf.saved_model.load(prior_path), card)
     images = data.load_images(f"folder:{faces_dir}/celeba_img_align", "test", (64, 64), 3,
                               crop=registry.get("lsgan").crop, max_examples=6)
     own = evaluation.evaluate(prior_task, prior, images)

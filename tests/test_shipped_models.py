@@ -70,9 +70,9 @@ RECORD_COMMAND = "KERAS_INPAINT_RECORD_GOLDEN=1 python -m pytest tests/test_ship
 
 def _score(name: str) -> tuple[dict, dict]:
     """(evaluate_saved_model's results on the model's `SUBSETS` entry, its model card)."""
-    from keras_inpaint import evaluation, exporting
+    from keras_inpaint import artifact, evaluation
 
-    card = exporting.load_model_card(os.path.join(SAVED, name))
+    card = artifact.load_model_card(os.path.join(SAVED, name))
     assert card["id"] in SUBSETS, f"{name}: add its test subset to SUBSETS in {__file__}"
     kwargs = dict(SUBSETS[card["id"]])
     if "prior" in kwargs:

@@ -19,7 +19,7 @@ import json
 
 import tensorflow as tf
 
-from keras_inpaint import data, evaluation, exporting, tasks
+from keras_inpaint import artifact, data, evaluation, exporting, tasks
 from keras_inpaint.data import to_uint8
 from keras_inpaint.training import callbacks, checkpoints
 
@@ -113,7 +113,7 @@ def _compare_saved_models(args) -> int:
     except (data.DatasetError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"error: {e}") from None
     first = next(iter(results.values()))
-    task = exporting.card_task(exporting.load_model_card(next(iter(exports.values()))))
+    task = exporting.card_task(artifact.load_model_card(next(iter(exports.values()))))
     print("\n" + evaluation.format_saved_model_comparison(
         results, task, f"{first['num_images']} {first['dataset']} {first['split']} images"))
     return _write(args, results, grid, "corrupted input")

@@ -32,6 +32,9 @@ class Task(abc.ABC):
         prior_network)` returns the task scored on them (`evaluate.py --prior`).
       scale: output side / input side of `serving_default` (super-resolution: 3), else 1.
       multiple: H and W of the network input are padded to a multiple of this (`run_padded`), else 1.
+      hole: side of the centred square hole the task cuts (the centre-hole inpainters and z-search priors; an
+        instance attribute there), None for tasks without one. A task with a hole and no `takes_mask` always
+        fills that square (the context encoders); the model card records it (`exporting.serving_card`).
       quick_run_test_images: test images scored at the end of a run shorter than its schedule (or with
         `--max_examples`) unless `--test_examples` says otherwise, and at most as many validated per epoch
         (None: the whole split and `--val_examples`; issue 15).
@@ -55,6 +58,7 @@ class Task(abc.ABC):
     refines_prior: bool = False
     scale: int = 1
     multiple: int = 1
+    hole: int | None = None
     quick_run_test_images: int | None = None
     training_only_options: tuple[str, ...] = ()
     builtin_ops: bool = False
