@@ -4,7 +4,6 @@ The shipped exports (saved_models/: context_encoder, dcgan_inpaint, sr_autoencod
 use them; models that are not shipped are exported untrained here (their weights do not matter for what is
 tested: sizes, masks, paste-back, tiles, errors).
 """
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 from PIL import Image
 
 from conftest import shipped_models
-from keras_inpaint import artifact, exporting, prediction, registry
+from keras_inpaint import exporting, prediction, registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = os.path.join(ROOT, "saved_models")
@@ -175,72 +174,3 @@ def test_a_masked_restorer_runs_only_the_tiles_with_hole_pixels(photo, untrained
     calls.clear()
     p.predict(photo, None, noise_level=10.0)
     assert len(calls) == 20                                  # without a mask every tile runs
-
-
-# Run in a fresh process (issue 35): predict.py's code over every shipped model while the registry, the model
-# builders, the tasks and everything else above prediction's floor cannot be imported, so that a shipped model is
-# proven to run from its export (signatures and model card) alone. One process: TensorFlow starts once.
-BLOCKED_PREDICT = r"""
-import importlib.abc, json, sys
-BLOCKED = ("keras_inpaint.registry", "keras_inpaint.models", "keras_inpaint.tasks", "keras_inpaint.exporting",
-           "keras_inpaint.training", "keras_inpaint.evaluation", "keras_inpaint.latent_inpainting")
-class _Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if any(name == b or name.startswith(b + ".") for b in BLOCKED):
-            raise ImportError(f"{name} is blocked: predict.py must run an export without it")
-sys.meta_path.insert(0, _Block())
-try:
-    import keras_inpaint.registry
-    sys.exit("the import block does not work")
-except ImportError:
-    pass
-jobs = json.loads(sys.argv[1])
-sys.argv = ["predict.py"]
-sys.path.insert(0, ".")
-import predict
-from absl import flags
-codes = {}
-for path, args in jobs:
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS(["predict.py", f"--saved_model={path}", *args])
-    try:
-        codes[path] = predict.main([])
-    except SystemExit as e:
-        codes[path] = str(e.code)
-leaked = sorted(m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED))
-print("RESULT" + json.dumps({"codes": codes, "leaked": leaked}))
-"""
-
-
-def test_predict_runs_every_shipped_model_without_the_registry_or_any_model_module(photo, tmp_path):
-    """predict.py runs each model of saved_models/SHA256SUMS from its signatures and card alone: in a process
-    where keras_inpaint.registry, .models, .tasks (and the training / exporting / evaluation floor) cannot be
-    imported, every model writes its output (the photo's size, times its scale; known pixels kept by the
-    inpainters), and none of those modules was loaded."""
-    small = np.ascontiguousarray(photo[:70, :90])           # one crop window for the 64x64 z-search priors
-    Image.fromarray(small).save(tmp_path / "photo.png")
-    jobs, expected = [], {}
-    for name in shipped_models():
-        path = os.path.join(SHIPPED, name)
-        card = artifact.load_model_card(path)
-        out = tmp_path / name.replace("/", "_")
-        args = [f"--input={tmp_path / 'photo.png'}", f"--output_dir={out}"]
-        inputs = card["signatures"]["serving_default"]["inputs"]
-        if card["takes_mask"] or (card["hole"] or {}).get("fixed"):
-            args.append("--mask=box:30,20,12,10")
-        if "noise_level" in inputs:
-            args.append("--noise_level=25")
-        jobs.append((path, args))
-        expected[path] = (out / "photo.png", card["scale"], "--mask=box:30,20,12,10" in args)
-    r = subprocess.run([sys.executable, "-c", BLOCKED_PREDICT, json.dumps(jobs)], capture_output=True, text=True,
-                       cwd=ROOT, timeout=1200, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert r.returncode == 0 and "RESULT" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
-    result = json.loads(r.stdout.split("RESULT", 1)[1])
-    assert result["leaked"] == [], result["leaked"]
-    assert result["codes"] == {path: 0 for path, _ in jobs}, (result["codes"], r.stderr[-3000:])
-    hole = box_mask(small.shape, 20, 30, 10, 12) > 0
-    for path, (written, scale, masked) in expected.items():
-        out = np.asarray(Image.open(written))
-        assert out.shape == (70 * scale, 90 * scale, 3) and out.dtype == np.uint8, (path, out.shape)
-        if masked:
-            np.testing.assert_array_equal(out[~hole], small[~hole], err_msg=path)
