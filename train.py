@@ -17,7 +17,7 @@ quiet_start()   # before anything imports TensorFlow: hides its C++ start-up lin
 
 from absl import app, flags, logging  # noqa: E402
 
-from keras_inpaint import data, registry, tasks  # noqa: E402
+from keras_inpaint import data, registry  # noqa: E402
 from keras_inpaint.training import distribute, run  # noqa: E402
 from keras_inpaint.training.callbacks import TrainingDiverged  # noqa: E402
 
@@ -68,49 +68,6 @@ flags.DEFINE_string("export_dir", run.RUN_EXPORT, "Where the trained model is ex
                     "(<export_dir>/<model>/<version>/): by default into the run directory; empty to skip the "
                     "export. The shipped models (saved_models/) change only when told to: python export.py "
                     "--run_dir=RUN --export_dir=saved_models (or --export_dir=saved_models here).")
-
-# Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
-flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_form_inpaint: training/evaluation "
-                  "hole: the centre 32x32 square (dcgan_inpaint's default), one random rectangle of 1/16 to 1/4 of "
-                  "the area, LaMa's free-form strokes and boxes (thin / medium / thick), DeepFill v2's brush "
-                  "strokes, 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, thick per "
-                  "batch, centre 1/4 of them) or 'mixed_centre' (the same kinds, centre half of the batches).")
-flags.DEFINE_enum("corruption", None, ["noise", "white_box"], "Denoising autoencoders: additive Gaussian noise "
-                  "(default for mnist/fashion) or white rectangles (default for denoising_ae_ffhq).")
-flags.DEFINE_string("train_noise", None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "
-                    "0.5) per image, default), a number such as 0.3, or 'none' (plain clean->clean autoencoder).")
-flags.DEFINE_integer("iterations", None, "lsgan/dcgan: Adam steps of the latent (z) search in the exported "
-                     "inpainter (presets: lsgan 1500, dcgan 500).")
-flags.DEFINE_integer("eval_iterations", None, "lsgan/dcgan: z-search steps used in evaluation and the image grid "
-                     "(default 100, where seed 004 sees the loss flatten).")
-flags.DEFINE_float("prior_weight", None, "lsgan/dcgan inpainter: λ of the prior loss (presets: lsgan 10, dcgan 0.1).")
-flags.DEFINE_enum("prior_loss", None, ["least_squares", "log", "bce"], "lsgan/dcgan inpainter: prior loss "
-                  "((D(G(z)) - 1)^2, log(1 - D(G(z))) or BCE).")
-flags.DEFINE_enum("context_weighting", None, ["importance", "binary"], "lsgan/dcgan inpainter: contextual L1 "
-                  "weights: Yeh et al.'s 7x7 importance weighting or plain known-pixel mask.")
-flags.DEFINE_string("refinement_cache", None, "refinement_ae: .npz of inpainter outputs (python -m "
-                    "keras_inpaint.cli.refinement_cache --run_dir=... --cache=PATH); default: noisy originals.")
-flags.DEFINE_float("input_noise", None, "refinement_ae: Gaussian noise sigma added to its inputs ([-1, 1] units, "
-                   "default 0.1).")
-flags.DEFINE_integer("g_steps", None, "GANs: generator updates per step (dcgan: 2, as seed 001's code).")
-flags.DEFINE_integer("d_steps", None, "GANs: discriminator (critic) updates per generator update "
-                     "(restoration_gan: 5).")
-flags.DEFINE_enum("content_loss", None, ["mse", "l1", "perceptual"], "GANs: generator content loss; perceptual "
-                  "= VGG16 block3_conv3 features, needs --vgg_weights.")
-flags.DEFINE_float("content_weight", None, "GANs: weight of the content loss in the generator loss.")
-flags.DEFINE_float("adversarial_weight", None, "GANs: weight of the adversarial term in the generator loss.")
-flags.DEFINE_float("gradient_penalty", None, "GANs: WGAN-GP weight (e.g. 10 for DeblurGAN's variant); 0 = off.")
-flags.DEFINE_float("real_label_smoothing", None, "GANs with BCE: one-sided label smoothing s (real label 1 - s).")
-flags.DEFINE_float("d_learning_rate", None, "GANs: discriminator Adam learning rate (default: the paper's).")
-flags.DEFINE_float("feature_matching", None, "GANs whose discriminator returns its features (free_form_inpaint, "
-                   "lama_ffc): weight of pix2pixHD's discriminator feature-matching loss in the generator loss; "
-                   "0 = off.")
-flags.DEFINE_string("vgg_weights", None, "Local VGG16 no-top weights file (.h5) for --content_loss=perceptual; "
-                    "never downloaded.")
-flags.DEFINE_bool("vgg_preprocess", None, "Perceptual loss: feed VGG mean-subtracted 0..255 images instead of "
-                  "[-1, 1] images (deblur-gan feeds [-1, 1]).")
-flags.DEFINE_bool("sync_bn", None, "GANs: synchronized BatchNorm across replicas (default: on when the "
-                  "tf.distribute strategy has several replicas).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute "
                   "strategy: default (one device), mirrored (all local GPUs, or --devices), multi_worker (the "
                   "cluster in $TF_CONFIG; run the same command on every worker, worker 0 writes the run directory) "
@@ -119,11 +76,22 @@ flags.DEFINE_list("devices", None, "--strategy=mirrored: the local devices, e.g.
 flags.DEFINE_string("tpu", None, "--strategy=tpu: the TPU name or grpc:// address (default: the local TPU).")
 flags.mark_flag_as_required("model")
 
-TASK_FLAGS = ("mask", "corruption", "train_noise", "iterations", "eval_iterations", "prior_weight", "prior_loss",
-              "context_weighting", "refinement_cache", "input_noise")
-TRAINER_FLAGS = ("g_steps", "d_steps", "content_loss", "content_weight", "adversarial_weight", "gradient_penalty",
-                 "real_label_smoothing", "d_learning_rate", "vgg_weights", "vgg_preprocess", "sync_bn",
-                 "feature_matching")   # registry.TRAINER_DEFAULTS: one flag per trainer option
+
+def _define_option_flags(options_class) -> tuple[str, ...]:
+    """One flag per field of `options_class` (`registry.TaskOptions`, `registry.TrainerOptions`), with the field's
+    help text and choices, default None (the model's default); returns their names."""
+    define = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float, str: flags.DEFINE_string}
+    for option in registry.option_fields(options_class):
+        if option.choices is not None:
+            flags.DEFINE_enum(option.name, None, list(option.choices), option.help)
+        else:
+            define[option.type](option.name, None, option.help)
+    return tuple(option.name for option in registry.option_fields(options_class))
+
+
+# Model-specific options (SPEC §1); a model that has no such option rejects the flag with the valid ones.
+TASK_FLAGS = _define_option_flags(registry.TaskOptions)
+TRAINER_FLAGS = _define_option_flags(registry.TrainerOptions)
 
 
 def main(argv):

@@ -68,6 +68,7 @@ PRIOR_LOSSES = {
     "log": lambda s: _per_image(-tf.nn.softplus(s)),            # log(1 - sigmoid(D(G(z))))
     "bce": lambda s: _per_image(tf.nn.softplus(-s)),            # BCE-with-logits(D(G(z)), 1)
 }
+CONTEXT_WEIGHTINGS = ("importance", "binary")   # Yeh et al.'s importance weighting, or the plain known-pixel mask
 
 
 def prior_network(generator: keras.Model, discriminator: keras.Model) -> keras.Model:
@@ -131,7 +132,7 @@ class LatentInpainter:
         options = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
         if options["prior_loss"] not in PRIOR_LOSSES:
             raise ValueError(f"prior_loss must be one of {sorted(PRIOR_LOSSES)}, got {options['prior_loss']!r}")
-        if options["weighting"] not in ("importance", "binary"):
+        if options["weighting"] not in CONTEXT_WEIGHTINGS:
             raise ValueError(f"weighting must be 'importance' or 'binary', got {options['weighting']!r}")
         self.preset = preset
         self.options = options

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import typing
 from typing import Callable
 
 import keras
 
-from keras_inpaint import data, latent_inpainting, tasks
+from keras_inpaint import data, latent_inpainting, losses, tasks
 from keras_inpaint.models import context_encoder
 from keras_inpaint.models import denoising, super_resolution
 from keras_inpaint.models import dcgan_inpaint, restoration_gan
@@ -52,30 +53,112 @@ class Adversarial:
     discriminator_takes_sync: bool = True
 
 
-# Every option of the GAN trainer (`keras_inpaint.training.adversarial`) and its default, stated once: the value an
-# option takes when the entry does not list it, and `AdversarialTrainer`'s own keyword defaults. An entry's
-# `trainer_options` (built with `gan_options`) names the options its trainer accepts (from the command line too:
-# train.py's TRAINER_FLAGS, one flag per option here) with the paper's values.
-TRAINER_DEFAULTS = {
-    "d_steps": 1,                 # discriminator (critic) updates per generator update
-    "g_steps": 1,                 # generator updates per training step, each recomputing its gradient
-    "content_loss": "mse",        # generator content loss: 'mse', 'l1' or 'perceptual' (VGG16, needs vgg_weights)
-    "content_weight": 1.0,        # weight of the content loss in the generator loss
-    "adversarial_weight": 1.0,    # weight of the adversarial term in the generator loss
-    "gradient_penalty": 0.0,      # WGAN-GP weight λ (0 = off)
-    "real_label_smoothing": 0.0,  # one-sided label smoothing s of BCE discriminators (real label 1 - s)
-    "d_learning_rate": None,      # discriminator Adam learning rate (None: the generator's)
-    "vgg_weights": None,          # local VGG16 no-top weights file for content_loss='perceptual' (never downloaded)
-    "vgg_preprocess": False,      # feed VGG 0..255 mean-subtracted images instead of [-1, 1] images
-    "sync_bn": None,              # synchronized BatchNorm; None = on iff the strategy has several replicas
-    "feature_matching": 0.0,      # weight of pix2pixHD's discriminator feature-matching loss (0 = off)
-}
+def _option(default, help: str, choices=None):
+    """A field of `TrainerOptions` / `TaskOptions`: its default, its help text (train.py's flag help, `--helpfull`)
+    and, for an option with a fixed set of values, its `choices` (train.py: an enum flag)."""
+    metadata = {"help": help} if choices is None else {"help": help, "choices": tuple(choices)}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerOptions:
+    """Every option of the GAN trainer (`keras_inpaint.training.adversarial`), declared once with its type, default
+    and help text (issue 35): the value an option takes when the entry does not list it, and `AdversarialTrainer`'s
+    own keyword defaults. An entry's `trainer_options` (built with `gan_options`) names the options its trainer
+    accepts with the paper's values; train.py makes one flag per field (`option_fields`), default None = the
+    model's value."""
+
+    d_steps: int = _option(1, "GANs: discriminator (critic) updates per generator update (restoration_gan: 5).")
+    g_steps: int = _option(1, "GANs: generator updates per step (dcgan: 2, as seed 001's code).")
+    content_loss: str = _option("mse", "GANs: generator content loss; perceptual = VGG16 block3_conv3 features, "
+                                "needs --vgg_weights.", choices=losses.CONTENT_LOSSES)
+    content_weight: float = _option(1.0, "GANs: weight of the content loss in the generator loss.")
+    adversarial_weight: float = _option(1.0, "GANs: weight of the adversarial term in the generator loss.")
+    gradient_penalty: float = _option(0.0, "GANs: WGAN-GP weight (e.g. 10 for DeblurGAN's variant); 0 = off.")
+    real_label_smoothing: float = _option(0.0, "GANs with BCE: one-sided label smoothing s (real label 1 - s).")
+    d_learning_rate: float | None = _option(None, "GANs: discriminator Adam learning rate (default: the paper's).")
+    vgg_weights: str | None = _option(None, "Local VGG16 no-top weights file (.h5) for --content_loss=perceptual; "
+                                      "never downloaded.")
+    vgg_preprocess: bool = _option(False, "Perceptual loss: feed VGG mean-subtracted 0..255 images instead of "
+                                   "[-1, 1] images (deblur-gan feeds [-1, 1]).")
+    sync_bn: bool | None = _option(None, "GANs: synchronized BatchNorm across replicas (default: on when the "
+                                   "tf.distribute strategy has several replicas).")
+    feature_matching: float = _option(0.0, "GANs whose discriminator returns its features (free_form_inpaint, "
+                                      "lama_ffc): weight of pix2pixHD's discriminator feature-matching loss in the "
+                                      "generator loss; 0 = off.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskOptions:
+    """Every task option (the keyword arguments of `ModelSpec.make_task` that entries list in `task_options`),
+    declared once with its type, help text and choices (issue 35). Each default is None: the model's default (its
+    entry's `task_options`, else the task's own). train.py makes one flag per field (`option_fields`)."""
+
+    mask: str | None = _option(None, "dcgan_inpaint, free_form_inpaint: training/evaluation hole: the centre 32x32 "
+                               "square (dcgan_inpaint's default), one random rectangle of 1/16 to 1/4 of the area, "
+                               "LaMa's free-form strokes and boxes (thin / medium / thick), DeepFill v2's brush "
+                               "strokes, 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, "
+                               "thick per batch, centre 1/4 of them) or 'mixed_centre' (the same kinds, centre half "
+                               "of the batches).", choices=tasks.MASK_KINDS)
+    corruption: str | None = _option(None, "Denoising autoencoders: additive Gaussian noise (default for "
+                                     "mnist/fashion) or white rectangles (default for denoising_ae_ffhq).",
+                                     choices=tasks.CORRUPTIONS)
+    train_noise: str | None = _option(None, "Denoising autoencoders: training noise strength f: 'random' (f ~ U(0, "
+                                      "0.5) per image, default), a number such as 0.3, or 'none' (plain "
+                                      "clean->clean autoencoder).")
+    iterations: int | None = _option(None, "lsgan/dcgan: Adam steps of the latent (z) search in the exported "
+                                     "inpainter (presets: lsgan 1500, dcgan 500).")
+    eval_iterations: int | None = _option(None, "lsgan/dcgan: z-search steps used in evaluation and the image grid "
+                                          "(default 100, where seed 004 sees the loss flatten).")
+    prior_weight: float | None = _option(None, "lsgan/dcgan inpainter: λ of the prior loss (presets: lsgan 10, "
+                                         "dcgan 0.1).")
+    prior_loss: str | None = _option(None, "lsgan/dcgan inpainter: prior loss ((D(G(z)) - 1)^2, log(1 - D(G(z))) "
+                                     "or BCE).", choices=latent_inpainting.PRIOR_LOSSES)
+    context_weighting: str | None = _option(None, "lsgan/dcgan inpainter: contextual L1 weights: Yeh et al.'s 7x7 "
+                                            "importance weighting or plain known-pixel mask.",
+                                            choices=latent_inpainting.CONTEXT_WEIGHTINGS)
+    refinement_cache: str | None = _option(None, "refinement_ae: .npz of inpainter outputs (python -m "
+                                           "keras_inpaint.cli.refinement_cache --run_dir=... --cache=PATH); "
+                                           "default: noisy originals.")
+    input_noise: float | None = _option(None, "refinement_ae: Gaussian noise sigma added to its inputs ([-1, 1] "
+                                        "units, default 0.1).")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionField:
+    """One field of `TrainerOptions` or `TaskOptions` as a command-line flag declares it.
+
+    Attributes:
+      name: the option (and flag) name.
+      type: its value type without None (bool, int, float or str).
+      default: the dataclass's default.
+      help: the help text.
+      choices: the allowed values (a str option with a fixed set), else None.
+    """
+
+    name: str
+    type: type
+    default: object
+    help: str
+    choices: tuple | None = None
+
+
+def option_fields(options_class) -> tuple[OptionField, ...]:
+    """The fields of an options dataclass (`TrainerOptions`, `TaskOptions`) in declaration order, each with its
+    value type (the annotation, None removed), default, help text and choices."""
+    hints = typing.get_type_hints(options_class)
+    out = []
+    for f in dataclasses.fields(options_class):
+        types = [t for t in typing.get_args(hints[f.name]) if t is not type(None)] or [hints[f.name]]
+        out.append(OptionField(f.name, types[0], f.default, f.metadata["help"], f.metadata.get("choices")))
+    return tuple(out)
 
 
 def gan_options(**options) -> dict:
     """`ModelSpec.trainer_options` of a GAN: the options every GAN entry shares (one D update per step, unit
     adversarial weight, D's Adam at 2e-4, BatchNorm synchronized iff several replicas) with `options` on top."""
-    shared = {name: TRAINER_DEFAULTS[name] for name in ("d_steps", "adversarial_weight", "sync_bn")}
+    defaults = dataclasses.asdict(TrainerOptions())
+    shared = {name: defaults[name] for name in ("d_steps", "adversarial_weight", "sync_bn")}
     return {**shared, "d_learning_rate": 2e-4, **options}
 
 
@@ -109,9 +192,9 @@ class ModelSpec:
         `Adversarial` recipe (generator, discriminator, adversarial loss) that
         `training.checkpoints.build_training_model` builds inside the strategy scope.
       trainer_options: {option name: default} that the GAN trainer reads (`gan_options`: `d_steps`, `content_loss`,
-        `gradient_penalty`; every option and its default: `TRAINER_DEFAULTS`); overridden by
+        `gradient_penalty`; every option and its default: `TrainerOptions`); overridden by
         `RunConfig.trainer_options` through `spec.resolve_trainer_options`. Its keys are the options the model
-        accepts; an option it does not list takes its `TRAINER_DEFAULTS` value.
+        accepts; an option it does not list takes its `TrainerOptions` default.
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
         generator's, the exported network).
       benchmarks: folders of full-size benchmark images (e.g. Set5, Set14) scored whole after the test split;
@@ -232,7 +315,7 @@ def get(model_id: str) -> ModelSpec:
 _CENTRE_16_FILL = functools.partial(tasks.CentreHoleInpainting, hole=16, output="fill")
 
 # GAN entries: `params` is the generator's count (the exported inference network), `discriminator_params` the
-# D's; `trainer_options` are the paper values of options in `TRAINER_DEFAULTS`, overridable per run.
+# D's; `trainer_options` are the paper values of options in `TrainerOptions`, overridable per run.
 register(ModelSpec(
     id="context_encoder",
     paper="seed 000 §IV-A (context encoder autoencoder; Pathak et al. 2016)",

@@ -113,16 +113,54 @@ def test_cli_help_and_evaluate_only(tmp_path, tfds_dir, help_text):
     assert "PSNR of the hole only" in ev.stdout
 
 
+def _flag_blocks(help_text: str) -> dict[str, str]:
+    """{flag name: its --helpfull entry, "--[no]name: ..." up to the next flag or module heading}."""
+    return {m.group(1): m.group(0) for m in
+            re.finditer(r"^ +--(?:\[no\])?(\w+): .*(?:\n(?! +--(?:\[no\])?\w+: )(?=\s).*)*", help_text, flags=re.M)}
+
+
 def test_every_trainer_and_task_option_is_a_documented_flag(help_text):
-    """Each option a registry entry lists (trainer options: one home, `registry.TRAINER_DEFAULTS`) is a
-    train.py flag with help text (issue 35: `feature_matching` was not), and `--download` is off by default."""
+    """Trainer and task options are declared once, as typed fields with help text (`registry.TrainerOptions`,
+    `registry.TaskOptions`; issue 35): every field is a train.py flag of its type with its help text (and its
+    choices), every option a registry entry lists is a field, its value of the field's type (and among its
+    choices); and `--download` is off by default."""
     from keras_inpaint import registry
 
-    task_options = {k for spec in registry.REGISTRY.values() for k in spec.task_options}
-    trainer_options = {k for spec in registry.REGISTRY.values() for k in spec.trainer_options}
-    assert trainer_options <= set(registry.TRAINER_DEFAULTS), trainer_options - set(registry.TRAINER_DEFAULTS)
-    for flag in sorted(task_options | set(registry.TRAINER_DEFAULTS)):
-        assert re.search(rf"--(\[no\])?{flag}: \S", help_text), flag      # present and explained
+    blocks = _flag_blocks(help_text)
+    squeezed = {name: re.sub(r"\s", "", block) for name, block in blocks.items()}
+    fields = {}
+    for options_class in (registry.TaskOptions, registry.TrainerOptions):
+        for option in registry.option_fields(options_class):
+            assert option.name not in fields, f"{option.name}: declared twice"
+            fields[option.name] = option
+            assert option.help.strip(), f"{option.name}: no help text"
+            assert option.type in (bool, int, float, str), (option.name, option.type)
+            assert option.choices is None or option.type is str and option.choices, option.name
+            if options_class is registry.TaskOptions:
+                assert option.default is None, f"{option.name}: a task option's default is the model's (None)"
+            elif option.default is not None:
+                assert type(option.default) is option.type, (option.name, option.default)
+                assert option.choices is None or option.default in option.choices, option.name
+            block = blocks.get(option.name)
+            assert block is not None, f"--{option.name}: not a train.py flag"
+            assert block.lstrip().startswith("--[no]" if option.type is bool else f"--{option.name}:"), block
+            assert re.sub(r"\s", "", option.help) in squeezed[option.name], f"--{option.name}: help text differs"
+            if option.choices is not None:
+                assert f"<{'|'.join(option.choices)}>" in squeezed[option.name], f"--{option.name}: choices"
+            else:
+                kind = {int: "(an integer)", float: "(a number)"}.get(option.type)
+                assert kind is None or kind in block, f"--{option.name}: not a {option.type.__name__} flag"
+            assert "(default: '" not in block, f"--{option.name}: default not None (the model's)"
+    for options_class, listed in ((registry.TaskOptions, "task_options"), (registry.TrainerOptions,
+                                                                          "trainer_options")):
+        names = {o.name for o in registry.option_fields(options_class)}
+        for spec in registry.REGISTRY.values():
+            options = spec.task_options if listed == "task_options" else spec.trainer_options
+            assert set(options) <= names, f"{spec.id}: {listed} {set(options) - names} not in {options_class.__name__}"
+            for name, value in options.items():
+                option = fields[name]
+                assert value is None or type(value) is option.type, (spec.id, name, value, option.type)
+                assert value is None or option.choices is None or value in option.choices, (spec.id, name, value)
     assert re.search(r"--\[no\]download: .*\n(.*\n)*?\s+\(default: 'false'\)", help_text)
 
 

@@ -12,10 +12,10 @@ from keras_inpaint.tasks.gaussian_denoising import GaussianDenoising
 from keras_inpaint.tasks.inpainting import (EVAL_PRESETS, MASK_EVAL_SEED, MASK_KINDS, MASK_MIXTURES, MIXED_MASKS,
                                             CentreHoleInpainting, MaskedInpainting, PhotoInpainting, make_mask)
 from keras_inpaint.tasks.latent import LATENT_SEED, Refinement, UnconditionalGeneration
-from keras_inpaint.tasks.restoration import Denoising, WhiteBoxRestoration
+from keras_inpaint.tasks.restoration import CORRUPTIONS, Denoising, WhiteBoxRestoration
 from keras_inpaint.tasks.super_resolution import PhotoSuperResolution, SuperResolution
 
-__all__ = ["EVAL_PRESETS", "EVAL_SEED", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES",
+__all__ = ["CORRUPTIONS", "EVAL_PRESETS", "EVAL_SEED", "LATENT_SEED", "MASK_EVAL_SEED", "MASK_KINDS", "MASK_MIXTURES",
            "MIXED_MASKS", "CentreHoleInpainting", "Denoising", "GaussianDenoising", "MaskedInpainting",
            "PhotoInpainting", "PhotoSuperResolution", "Refinement", "SuperResolution", "Task",
            "UnconditionalGeneration", "WhiteBoxRestoration", "check_mask", "check_range", "content_seed",

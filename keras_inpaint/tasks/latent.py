@@ -81,7 +81,7 @@ class UnconditionalGeneration(Task):
         if options["prior_loss"] not in latent_inpainting.PRIOR_LOSSES:
             raise ValueError(f"prior_loss must be one of {sorted(latent_inpainting.PRIOR_LOSSES)}, "
                              f"got {options['prior_loss']!r}")
-        if options["weighting"] not in ("importance", "binary"):
+        if options["weighting"] not in latent_inpainting.CONTEXT_WEIGHTINGS:
             raise ValueError(f"context_weighting must be 'importance' or 'binary', got {options['weighting']!r}")
         if int(options["iterations"]) < 0 or self.eval_iterations < 0:
             raise ValueError("iterations and eval_iterations must be >= 0")

@@ -9,6 +9,9 @@ from keras_inpaint.tasks.base import EVAL_SEED, Task, check_mask, check_range, c
     rows_grid
 
 
+CORRUPTIONS = ("noise", "white_box")   # `Denoising(corruption=...)`: Gaussian noise or white rectangles
+
+
 class Denoising(Task):
     """Seed 002: an autoencoder that removes Gaussian noise or a white rectangle; the target is the clean image.
 
@@ -45,7 +48,7 @@ class Denoising(Task):
     def __init__(self, image_shape, corruption: str = "noise", train_noise=None, noise_range=(0.0, 0.5),
                  box_frac=(0.25, 0.5), eval_levels=(0.1, 0.3, 0.5), value_range=(0.0, 1.0)):
         check_range(type(self).__name__, value_range, (0.0, 1.0))
-        if corruption not in ("noise", "white_box"):
+        if corruption not in CORRUPTIONS:
             raise ValueError(f"corruption must be 'noise' or 'white_box', got {corruption!r}")
         self.image_shape = tuple(image_shape)
         self.corruption = corruption

@@ -51,6 +51,7 @@ chosen so that one `train_step` is one graph and one fake batch:
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import keras
@@ -58,7 +59,7 @@ import tensorflow as tf
 
 from keras_inpaint import losses, registry
 
-_DEFAULT = registry.TRAINER_DEFAULTS   # every trainer option's default, stated once (registry.py)
+_DEFAULT = registry.TrainerOptions()   # every trainer option's default, stated once (registry.py)
 
 
 class AdversarialTrainer(keras.Model):
@@ -93,14 +94,14 @@ class AdversarialTrainer(keras.Model):
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, adversarial_loss: str = "bce",
-                 content_loss: str | Callable = _DEFAULT["content_loss"],
-                 content_weight: float = _DEFAULT["content_weight"],
-                 adversarial_weight: float = _DEFAULT["adversarial_weight"], d_steps: int = _DEFAULT["d_steps"],
-                 gradient_penalty_weight: float = _DEFAULT["gradient_penalty"],
-                 real_label_smoothing: float = _DEFAULT["real_label_smoothing"],
+                 content_loss: str | Callable = _DEFAULT.content_loss,
+                 content_weight: float = _DEFAULT.content_weight,
+                 adversarial_weight: float = _DEFAULT.adversarial_weight, d_steps: int = _DEFAULT.d_steps,
+                 gradient_penalty_weight: float = _DEFAULT.gradient_penalty,
+                 real_label_smoothing: float = _DEFAULT.real_label_smoothing,
                  discriminator_view=None, global_batch_size: int | None = None, seed: int = 0,
-                 g_steps: int = _DEFAULT["g_steps"], inference_builder: Callable | None = None,
-                 feature_matching_weight: float = _DEFAULT["feature_matching"], name: str = "adversarial_trainer",
+                 g_steps: int = _DEFAULT.g_steps, inference_builder: Callable | None = None,
+                 feature_matching_weight: float = _DEFAULT.feature_matching, name: str = "adversarial_trainer",
                  **kwargs):
         super().__init__(name=name, **kwargs)
         if adversarial_loss not in losses.ADVERSARIAL_LOSSES:
@@ -311,7 +312,7 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
     `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
     replica, unless set) and passed as `synchronized=` to each network builder that the recipe declares takes it
     (`generator_takes_sync`, `discriminator_takes_sync`: the networks with synchronizable BatchNorm). Options
-    the entry does not list take their `registry.TRAINER_DEFAULTS` value. Both optimisers are Adam with the
+    the entry does not list take their `registry.TrainerOptions` default. Both optimisers are Adam with the
     spec's betas; the generator's learning rate is `config.learning_rate` (else the spec's), the discriminator's
     `options["d_learning_rate"]` scaled by the same factor as the generator's unless it was overridden
     explicitly (None: the generator's). An entry with `content=False` is an unconditional (z -> image) GAN: no
@@ -328,7 +329,7 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
     overrides = dict(config.trainer_options or {})     # what the run set (d_learning_rate: kept as it is)
     if options is None:
         options = spec.resolve_trainer_options(overrides)
-    opts = {**registry.TRAINER_DEFAULTS, **options}
+    opts = {**dataclasses.asdict(_DEFAULT), **options}
     if opts["sync_bn"] is None:
         opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
     g_lr = config.learning_rate or spec.learning_rate
