@@ -152,8 +152,8 @@ def plain_tf():
 
 def pytest_collection_modifyitems(config, items):
     """Runs the registry-wide tests (the longest: a quick run and three precisions per model, 25-130 s each)
-    first, so that with `-n 2` (pytest-xdist, the README's test command) the two workers do not end with one
-    long test running alone while the other is idle. Order matters to no test."""
+    first, so that with `-n 3` (pytest-xdist, the README's test command) the workers do not end with one
+    long test running alone while the others are idle. Order matters to no test."""
     items.sort(key=lambda item: item.path.name != "test_registry.py")
 
 
