@@ -150,11 +150,51 @@ def plain_tf():
     return run
 
 
+# The default run's longest tests outside test_registry.py (20-70 s each on the 2-core CPU with three workers,
+# `--durations=90`; none of them uses a module-scoped fixture, so moving them does not rebuild one), longest first.
+LONG_TESTS = (
+    "test_predict_cli_runs_the_shipped_model_on_a_photo_of_another_size[lsgan/1]",   # the full 1,500-step search
+    "test_a_two_worker_gan_resumes_matches_one_worker_and_only_the_chief_writes",
+    "test_smoke_training_exports_a_serving_signature_plain_tensorflow_can_call",
+    "test_short_run_learns_writes_run_dir_and_beats_nothing_silently",
+    "test_mirrored_strategy_reproduces_the_single_device_losses",
+    "test_mnist_short_training_loss_decreases_and_exports",
+    "test_interrupted_gan_run_resumes_both_optimizers",
+    "test_a_run_ends_with_batchnorm_statistics_of_its_final_weights",
+    "test_fashion_mnist_white_box_short_training_on_real_data",
+    "test_a_diverged_run_stops_keeps_the_last_good_checkpoint_and_resumes",
+    "test_one_train_run_resolves_once_and_builds_each_input_once",
+    "test_a_sigkill_during_export_leaves_no_visible_version",
+    "test_a_run_fine_tunes_from_a_shipped_model",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Runs the registry-wide tests (the longest: a quick run and three precisions per model, 25-130 s each)
-    first, so that with `-n 3` (pytest-xdist, the README's test command) the workers do not end with one
-    long test running alone while the others are idle. Order matters to no test."""
-    items.sort(key=lambda item: item.path.name != "test_registry.py")
+    """Puts the long tests at the head of every pytest-xdist worker's share; order matters to no test.
+
+    The long tests: the registry-wide ones (a quick run and the precisions per model, 10-45 s each, which later
+    tests read through `quick_run`), then `LONG_TESTS`, longest first. `--dist worksteal` (the README's test
+    command) first hands worker i the i-th contiguous share of the collection, and an idle worker later takes the
+    *end* of the longest queue; so the long tests are dealt round-robin to the heads of the shares and the other
+    tests keep their file order behind them. The run then ends on short tests on every core, not with one long
+    test running alone while the other core idles. Without xdist: the long tests first."""
+    rank = {name: i for i, name in enumerate(LONG_TESTS)}
+    long_ = sorted((item for item in items if item.path.name == "test_registry.py" or item.name in rank),
+                   key=lambda item: (item.path.name != "test_registry.py", rank.get(item.name, 0)))
+    chosen = set(map(id, long_))
+    rest = [item for item in items if id(item) not in chosen]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    ordered, left, start = [], len(items), 0
+    for i in range(workers):               # xdist's first split: len // workers_left items to each in turn
+        share = left // (workers - i)
+        head = long_[i::workers]
+        body = rest[start:start + max(0, share - len(head))]
+        ordered += head + body
+        start += len(body)
+        left -= share
+    ordered += rest[start:]
+    assert len(ordered) == len(items)
+    items[:] = ordered
 
 
 @pytest.fixture

@@ -65,50 +65,43 @@ def _two_workers(args):
     return outs
 
 
-def test_two_workers_resume_and_match_one_worker_of_the_same_global_batch(tfds_dir, tmp_path):
-    """denoising_ae_mnist, 2 steps of global batch 8 on two TF_CONFIG workers (4 images each): killed after its
-    first epoch (simulated: a 1-step run), the same two-worker command continues at step 2 on both workers from
-    the chief's checkpoint; the resumed run's per-epoch losses and validation metrics, and its test metrics,
-    match one uninterrupted worker (the same command without TF_CONFIG) within the tolerance of
-    tests/test_adversarial.py's MirroredStrategy test."""
-    single, multi = str(tmp_path / "single"), str(tmp_path / "multi")
-    r = subprocess.run(_train_args("denoising_ae_mnist", "mnist", tfds_dir, single, "") + ["--strategy=multi_worker"],
-                       cwd=ROOT, capture_output=True, text=True, env=ENV, timeout=900)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    args = _train_args("denoising_ae_mnist", "mnist", tfds_dir, multi, "")
-    _two_workers([a if a != "--steps=2" else "--steps=1" for a in args])
-    outs = _two_workers(args)
-    assert f"Resuming {multi} from epoch 1/2 (step 1)." in outs[0]
-    assert "Worker 1: trained 2 steps" in outs[1]
-    one, two = _history(single), _history(multi)
-    assert len(one) == len(two) == 2 and "loss" in one[0]
-    for a, b in zip(one, two):
-        for k in a:
-            np.testing.assert_allclose(float(b[k]), float(a[k]), rtol=2e-3, atol=1e-5, err_msg=k)
-    m1 = json.load(open(os.path.join(single, "metrics.json")))
-    m2 = json.load(open(os.path.join(multi, "metrics.json")))
-    for k, v in m1.items():
-        if isinstance(v, float):
-            np.testing.assert_allclose(m2[k], v, rtol=2e-3, atol=1e-4, err_msg=k)
-
-
-def test_a_two_worker_gan_matches_one_worker_and_only_the_chief_writes(small_face_folder, tfds_dir, tmp_path):
+def test_a_two_worker_gan_resumes_matches_one_worker_and_only_the_chief_writes(small_face_folder, tfds_dir, tmp_path):
     """dcgan_inpaint (the adversarial train_step, BatchNorm synchronised across the two workers, 2 generator
-    updates per step) on two TF_CONFIG workers vs one worker of the same global batch: every logged GAN loss of
-    the first step within the supervised test's tolerance, of the second within 2e-2 (below), the test metrics
-    within 2e-3; the chief writes the run directory and the one export, worker 1 says it left them to the chief.
+    updates per step) on two TF_CONFIG workers vs one worker of the same global batch (the same commands without
+    TF_CONFIG). Both runs are killed after their first epoch (simulated: a 1-step run that does not export) and
+    re-run with the same command, which continues at step 2 from the checkpoint (on both workers from the
+    chief's). Every logged GAN loss of the first step within 2e-3 of the one-worker run's, of the second within
+    2e-2 (below), the test metrics within 2e-3; history.csv continues across the resume; the chief writes the run
+    directory and the one export, worker 1 says it left them to the chief. One test covers the multi-worker fit,
+    the adversarial step and the resume (a supervised model's fit is Keras's own step on the same strategy and
+    input code; tests/test_adversarial.py compares both trainers under MirroredStrategy).
 
-    This needs every iterator of the training pipeline to yield the same batches: Keras 3 opens (and discards)
+    Both sides resume, because a resumed run does not train on the batches an uninterrupted one would: its
+    stream is seeded by (seed + epochs done) so that it does not replay the first batches (run._inputs).
+    Matching needs every iterator of the training pipeline to yield the same batches: Keras 3 opens (and discards)
     one training iterator for its symbolic build under a strategy, and with a per-iterator reshuffle the
     two-worker run trained on another batch order (data.training_pipeline seeds each pass instead)."""
     folder = small_face_folder(48, 8)
     single, multi, export = str(tmp_path / "single"), str(tmp_path / "multi"), str(tmp_path / "exports")
-    r = subprocess.run(_train_args("dcgan_inpaint", f"folder:{folder}", tfds_dir, single, "")
-                       + ["--strategy=multi_worker"], cwd=ROOT, capture_output=True, text=True, env=ENV, timeout=900)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    outs = _two_workers(_train_args("dcgan_inpaint", f"folder:{folder}", tfds_dir, multi, export))
+
+    def interrupted(run_dir, export_dir):     # the 1-step run that the kill leaves, then the full command's args
+        args = _train_args("dcgan_inpaint", f"folder:{folder}", tfds_dir, run_dir, export_dir)
+        return [{"--steps=2": "--steps=1", f"--export_dir={export_dir}": "--export_dir="}.get(a, a)
+                for a in args], args
+
+    first, args = interrupted(single, "")
+    for a in (first, args):
+        r = subprocess.run(a + ["--strategy=multi_worker"], cwd=ROOT, capture_output=True, text=True, env=ENV,
+                           timeout=900)
+        assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert f"Resuming {single} from epoch 1/2 (step 1)." in r.stdout
+    first, args = interrupted(multi, export)
+    _two_workers(first)
+    assert not os.path.exists(export)
+    outs = _two_workers(args)
+    assert f"Resuming {multi} from epoch 1/2 (step 1)." in outs[0]
     one, two = _history(single), _history(multi)
-    assert len(one) == len(two) == 2
+    assert len(one) == len(two) == 2       # history.csv continues across the resume
     # step 1: the supervised test's tolerance (measured: equal to ~1e-6). Step 2 starts from weights that differ
     # by float rounding (sums over 2 x 4 images vs 8, synchronised BatchNorm), which Adam's first update,
     # ~sign(gradient), amplifies for near-zero gradients: measured 0.9 % on d_loss, so 2e-2 there. A different
@@ -122,6 +115,7 @@ def test_a_two_worker_gan_matches_one_worker_and_only_the_chief_writes(small_fac
     for k, v in m1.items():
         if isinstance(v, float):
             np.testing.assert_allclose(m2[k], v, rtol=2e-3, atol=1e-4, err_msg=k)
+    assert m2["steps"] == 2
     config = json.load(open(os.path.join(multi, "config.json")))["config"]
     assert config["strategy"] == "multi_worker"
     assert os.listdir(os.path.join(export, "dcgan_inpaint")) == ["1"]

@@ -172,7 +172,11 @@ def _check_signatures(exports: dict[str, str], params: int, plain_tf=None) -> No
 # lama_ffc's quick run (its 2M-parameter FFC generator, CBSD68 photos scored whole with three classical
 # baselines) takes about 3.5 minutes on the 2-core CPU: `slow`; the default run trains the registered entry with a
 # tiny generator (tests/test_photo_inpainting.py::test_smoke_training_exports_a_serving_signature_...).
-QUICK_RUN_SLOW = {"lama_ffc"}
+# imdn_x2 and imdn_x4 (about 30 s each) are imdn_x3 with another scale: the same builder, task class, trainer,
+# pipeline and signatures; the default run keeps imdn_x3's quick run (tests/test_photo_super_resolution.py reads
+# it) and tests the other scales where they differ: parameter counts, the x4 training stream, bicubic at x2 / x4,
+# the warm start from x3 to x2.
+QUICK_RUN_SLOW = {"lama_ffc", "imdn_x2", "imdn_x4"}
 
 
 @pytest.mark.parametrize("model_id", [
@@ -198,10 +202,10 @@ def test_quick_run_trains_evaluates_and_exports(model_id, quick_run):
     _check_signatures({card["precision"]: result["export_path"]}, card["parameters"])
 
 
-# Every id takes every policy in the `slow` run; the default run keeps one id per trainer and input kind: the
-# plain trainer on 32x32 (context_encoder), the adversarial one (context_encoder_gan), an any-size photo model
-# with a second input (ffdnet: the noise level map).
-PRECISION_DEFAULT_RUN = {"context_encoder", "context_encoder_gan", "ffdnet"}
+# Every id takes every policy in the `slow` run; the default run keeps one id per trainer: the plain trainer
+# (context_encoder) and the adversarial one (context_encoder_gan). The photo models train under their default
+# mixed_bfloat16 in their quick runs, whose exports' SPEC §4 dtypes the quick-run test checks.
+PRECISION_DEFAULT_RUN = {"context_encoder", "context_encoder_gan"}
 
 
 @pytest.mark.parametrize("model_id", [

@@ -31,7 +31,7 @@ def saved_models_snapshot() -> dict[str, tuple[int, int]]:
 def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tfds_dir, monkeypatch):
     monkeypatch.chdir(ROOT)                                    # as `python train.py` from the checkout
     shipped = saved_models_snapshot()
-    result = run.train(_config(tmp_path, tfds_dir, steps=120, steps_per_epoch=40, test_examples=512), verbose=0)
+    result = run.train(_config(tmp_path, tfds_dir, steps=60, steps_per_epoch=20, test_examples=256), verbose=0)
     # a run that does not say otherwise exports into its own directory, never beside the shipped models (issue 35)
     assert result["export_path"] == os.path.join(result["run_dir"], "export", "context_encoder", "1")
     assert saved_models_snapshot() == shipped
@@ -41,12 +41,12 @@ def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tf
     for name in ("config.json", "metrics.json", "grid.png", "checkpoints", "logs"):
         assert os.path.exists(os.path.join(d, name)), name
     cfg = json.load(open(os.path.join(d, "config.json")))
-    assert cfg["config"]["batch_size"] == 32 and cfg["config"]["steps"] == 120 and "tensorflow" in cfg["versions"]
+    assert cfg["config"]["batch_size"] == 32 and cfg["config"]["steps"] == 60 and "tensorflow" in cfg["versions"]
     m = json.load(open(os.path.join(d, "metrics.json")))
-    assert m["num_images"] == 512 and m["steps"] == 120
+    assert m["num_images"] == 256 and m["steps"] == 60
     # the run's own test scores are what evaluate.py measures on its export (same images, protocol and weights)
     from keras_inpaint import evaluation
-    again = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, max_examples=512, verbose=False)
+    again = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, max_examples=256, verbose=False)
     for k in ("psnr", "ssim", "hole_psnr", "hole_l1", "hole_l2"):
         assert m[k] == pytest.approx(again[k], abs=1e-4), k
         assert m[f"baseline_{k}"] == pytest.approx(again[f"baseline_{k}"], abs=1e-6), k
