@@ -154,7 +154,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras, numpy as np
-    from keras_inpaint.models import context_encoder as ce
+    from keras_inpaint.models.context_encoder import network as ce
     from keras_inpaint.training.adversarial import AdversarialTrainer
 
     rng = np.random.default_rng(0)
@@ -162,13 +162,13 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     y = rng.uniform(-1, 1, (8, 16, 16, 3)).astype("float32")
     keras.utils.set_random_seed(0)
     # dropout 0: the replicas of a MirroredStrategy draw other dropout masks than one device does
-    init = [ce.build_context_encoder_generator(dropout=0.0).get_weights(),
-            ce.build_context_encoder_discriminator(dropout=0.0).get_weights()]
+    init = [ce.build_context_encoder_generator((32, 32, 3), dropout=0.0).get_weights(),
+            ce.build_context_encoder_discriminator((16, 16, 3), dropout=0.0).get_weights()]
 
     def run(strategy):
         with strategy.scope():
-            g = ce.build_context_encoder_generator(dropout=0.0, synchronized=True)
-            d = ce.build_context_encoder_discriminator(dropout=0.0, synchronized=True)
+            g = ce.build_context_encoder_generator((32, 32, 3), dropout=0.0, synchronized=True)
+            d = ce.build_context_encoder_discriminator((16, 16, 3), dropout=0.0, synchronized=True)
             g.set_weights(init[0]); d.set_weights(init[1])
             t = AdversarialTrainer(g, d, content_weight=0.999, adversarial_weight=0.001, d_steps=2)
             t.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))

@@ -19,14 +19,19 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "keras_inpaint"
 
-# Layers from the bottom up; a module may import its own layer and the ones below, never above.
+# Layers from the bottom up; a module may import its own layer and the ones below, never above. Members are
+# module paths below keras_inpaint (a package's members included), `*` standing for one name; where several
+# match, the longest wins: a family's `models/<family>/entry.py` (its registry entries) is two floors above its
+# `network.py` (issue 35).
 LAYERS = [
     ("base", {"precision", "startup", "data", "corruptions", "losses", "metrics", "models", "classical",
               "artifact"}),                        # artifact: reading an export (card, signatures, network)
     ("prediction", {"prediction"}),                # running an export: below tasks and the registry (issue 35)
     ("latent search", {"latent_inpainting"}),      # the z-search algorithm the latent tasks wrap
     ("tasks", {"tasks"}),
-    ("registry", {"registry"}),
+    ("model spec", {"model_spec"}),                # what an entry is: ModelSpec, the option dataclasses
+    ("registry entries", {"models.*.entry"}),      # each family's entries, registered where defined
+    ("registry", {"registry"}),                    # every family imported: get, REGISTRY
     ("training, evaluation, export", {"training", "evaluation", "exporting", "portable"}),
     ("entry points", {"cli"}),
 ]
@@ -80,10 +85,15 @@ def _layer(module: str) -> int:
     parts = module.split(".")
     if len(parts) == 1:                              # the package's own __init__
         return 0
+    matches = []                                     # (length of the member, layer)
     for i, (_, members) in enumerate(LAYERS):
-        if parts[1] in members:
-            return i
-    raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it to LAYERS")
+        for member in members:
+            pattern = member.split(".")
+            if len(parts) - 1 >= len(pattern) and all(p in ("*", q) for p, q in zip(pattern, parts[1:])):
+                matches.append((len(pattern), i))
+    if not matches:
+        raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it to LAYERS")
+    return max(matches)[1]
 
 
 def test_the_graph_sees_known_edges():
@@ -91,8 +101,19 @@ def test_the_graph_sees_known_edges():
     graph, _ = _graph()
     assert "keras_inpaint.tasks.base" in graph["keras_inpaint.tasks.inpainting"]
     assert "keras_inpaint.registry" in graph["keras_inpaint.training.config"]
+    assert "keras_inpaint.models.lama.entry" in graph["keras_inpaint.registry"]
+    assert "keras_inpaint.models.free_form.network" in graph["keras_inpaint.models.lama.network"]
     assert "keras_inpaint.data" in graph["keras_inpaint.training.run"]
     assert len(graph) > 30
+
+
+def test_the_layers_of_a_family():
+    """A family's network is at the bottom, its entry two floors up, between the tasks and the registry."""
+    names = [name for name, _ in LAYERS]
+    assert names[_layer("keras_inpaint.models.lama.network")] == names[_layer("keras_inpaint.models.lama")] == "base"
+    assert names[_layer("keras_inpaint.models.layers")] == "base"
+    assert names[_layer("keras_inpaint.models.lama.entry")] == "registry entries"
+    assert names[_layer("keras_inpaint.training.config")] == "training, evaluation, export"
 
 
 def test_no_import_cycle():

@@ -3,7 +3,6 @@ import keras
 import pytest
 
 from keras_inpaint import registry
-from keras_inpaint.models.context_encoder import build_context_encoder
 
 # (layer name, class, output shape, strides, activation, params) — spec/models.md §1, rows 1-10.
 TABLE = [
@@ -22,7 +21,7 @@ TABLE = [
 
 @pytest.fixture(scope="module")
 def model():
-    return build_context_encoder()
+    return registry.get("context_encoder").build_network()
 
 
 def test_parameter_count_matches_paper_table(model):

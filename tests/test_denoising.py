@@ -9,7 +9,7 @@ from PIL import Image
 
 from keras_inpaint import artifact, data, exporting, registry
 from keras_inpaint.cli import compare
-from keras_inpaint.models import denoising
+from keras_inpaint.models.denoising import network as denoising
 from keras_inpaint.training import run
 
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_inpaint import corruptions, evaluation, registry, tasks
-from keras_inpaint.models import free_form
+from keras_inpaint.models.free_form import network as free_form
 from keras_inpaint.training import adversarial
 
 
@@ -54,8 +54,9 @@ def test_brush_strokes_and_area_bins():
 
 def test_gated_generator_is_fully_convolutional_and_keeps_known_pixels():
     g = free_form.build_free_form_generator()
-    assert g.count_params() == free_form.GENERATOR_PARAMS
-    assert free_form.build_patch_discriminator().count_params() == free_form.DISCRIMINATOR_PARAMS
+    spec = registry.get("free_form_inpaint")
+    assert g.count_params() == spec.params == 1_131_711                                # computed (network.py)
+    assert spec.adversarial.discriminator().count_params() == spec.discriminator_params == 431_201
     rng = np.random.default_rng(0)
     for h, w in ((64, 64), (36, 52)):
         x = rng.uniform(-1, 1, (2, h, w, 4)).astype("float32")

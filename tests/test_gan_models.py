@@ -6,7 +6,9 @@ import pytest
 import tensorflow as tf
 
 from keras_inpaint import registry, tasks
-from keras_inpaint.models import context_encoder, dcgan_inpaint, restoration_gan
+from keras_inpaint.models.context_encoder import network as context_encoder
+from keras_inpaint.models.dcgan_inpaint import network as dcgan_inpaint
+from keras_inpaint.models.restoration_gan import network as restoration_gan
 
 
 def _trainable(model):
@@ -31,7 +33,7 @@ NETWORKS = {
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_parameter_counts_and_output_shapes(name):
     build, total, trainable, in_shape, out_shape = NETWORKS[name]
-    model = build()
+    model = build(in_shape)       # the builders take their shapes from the entries; here the tables'
     assert model.count_params() == total
     assert _trainable(model) == trainable
     assert tuple(model.input_shape[1:]) == in_shape and tuple(model.output_shape[1:]) == out_shape
@@ -44,7 +46,7 @@ def test_parameter_counts_and_output_shapes(name):
 
 
 def test_context_encoder_tables_row_by_row():
-    d = context_encoder.build_context_encoder_discriminator()
+    d = registry.get("context_encoder_gan").adversarial.discriminator()
     # Table I: the first conv keeps 16x16 (stride 1, 000-a); the rest halve; Flatten is 1024 wide.
     assert d.get_layer("conv1").strides == (1, 1)
     assert [d.get_layer(f"conv{i}").strides for i in (2, 3, 4)] == [(2, 2)] * 3
@@ -52,7 +54,7 @@ def test_context_encoder_tables_row_by_row():
         (16, 16, 32), (8, 8, 64), (4, 4, 128), (2, 2, 256)]
     assert d.get_layer("flatten").output.shape[-1] == 1024
     assert d.get_layer("score").activation.__name__ == "sigmoid"
-    g = context_encoder.build_context_encoder_generator()
+    g = registry.get("context_encoder_gan").build_network()
     assert [tuple(g.get_layer(f"conv{i}").kernel_size) for i in (1, 2, 3, 4)] == [(5, 5), (5, 5), (3, 3), (2, 2)]
     assert tuple(g.get_layer("conv4").output.shape[1:]) == (2, 2, 512)
     assert g.get_layer("fill").strides == (1, 1) and g.get_layer("fill").activation.__name__ == "tanh"
@@ -63,14 +65,14 @@ def test_context_encoder_tables_row_by_row():
 
 
 def test_dcgan_inpaint_is_fully_convolutional_with_bn_before_activation():
-    g = dcgan_inpaint.build_dcgan_inpaint_generator()
+    g = registry.get("dcgan_inpaint").build_network()
     kinds = {type(layer).__name__ for layer in g.layers}
     assert not kinds & {"Dense", "Flatten", "MaxPooling2D", "AveragePooling2D"}
     assert "conv1_bn" not in [layer.name for layer in g.layers]           # no BN on the first conv
     names = [layer.name for layer in g.layers]
     assert names.index("conv2") < names.index("conv2_bn") < names.index("conv2_lrelu")
     assert tuple(g.get_layer("conv4").output.shape[1:]) == (4, 4, 512)
-    d = dcgan_inpaint.build_dcgan_inpaint_discriminator()
+    d = registry.get("dcgan_inpaint").adversarial.discriminator()
     assert {type(layer).__name__ for layer in d.layers} & {"Dense", "Flatten"} == set()
     assert "ReLU" in {type(layer).__name__ for layer in d.layers}
     assert d.get_layer("score").padding == "valid"
@@ -85,7 +87,7 @@ def test_restoration_generator_reflection_padding_and_global_skip():
     pad = restoration_gan.ReflectionPadding2D(2)
     x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
     np.testing.assert_array_equal(pad(x)[0, :, :, 0], np.pad(x[0, :, :, 0], 2, mode="reflect"))
-    g = restoration_gan.build_restoration_generator()
+    g = registry.get("restoration_gan").build_network()
     assert sum(1 for layer in g.layers if layer.name.endswith("_add")) == 9
     assert sum(1 for layer in g.layers if type(layer).__name__ == "Dropout") == 9
     assert all(g.get_layer(f"res{i}_dropout").rate == 0.5 for i in range(1, 10))
@@ -95,13 +97,13 @@ def test_restoration_generator_reflection_padding_and_global_skip():
     probe = keras.Model(g.input, [inner, g.output])
     t, out = probe(x, training=False)
     np.testing.assert_allclose(out, (x + t) / 2, atol=1e-6)
-    linear = restoration_gan.build_restoration_critic(sigmoid_output=False)
+    linear = registry.get("restoration_gan").adversarial.discriminator(sigmoid_output=False)
     assert linear.count_params() == 2_901_762 and linear.get_layer("score").activation.__name__ == "linear"
     assert restoration_gan.build_restoration_critic((256, 256, 3)).count_params() == 3_098_370
 
 
 def test_synchronized_option_builds_synchronized_batchnorm():
-    for build in (context_encoder.build_context_encoder_generator, dcgan_inpaint.build_dcgan_inpaint_discriminator):
+    for build in (registry.get("context_encoder_gan").build_network, registry.get("dcgan_inpaint").adversarial.discriminator):
         bns = [layer for layer in build(synchronized=True).layers if type(layer).__name__ == "BatchNormalization"]
         assert bns and all(layer.synchronized for layer in bns)
 

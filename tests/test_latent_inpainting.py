@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from keras_inpaint import corruptions, data, exporting, latent_inpainting, registry
 from keras_inpaint.cli import compare, inpaint
-from keras_inpaint.models import dcgan, lsgan
+from keras_inpaint.models.dcgan import network as dcgan
+from keras_inpaint.models.lsgan import network as lsgan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,7 +36,7 @@ def faces(faces_dir):
 @pytest.fixture(scope="module")
 def prior():
     tf.keras.utils.set_random_seed(0)
-    return latent_inpainting.prior_network(lsgan.build_lsgan_generator(), lsgan.build_lsgan_discriminator())
+    return latent_inpainting.prior_network(lsgan.build_lsgan_generator(), registry.get("lsgan").adversarial.discriminator())
 
 
 def test_importance_weights_follow_spec_mask_polarity():
@@ -50,7 +51,7 @@ def test_importance_weights_follow_spec_mask_polarity():
 
 
 def test_presets():
-    g, d = dcgan.build_dcgan_generator(), dcgan.build_dcgan_discriminator()
+    g, d = dcgan.build_dcgan_generator(), registry.get("dcgan").adversarial.discriminator()
     dc = latent_inpainting.LatentInpainter(g, d, preset="dcgan")
     assert (dc.prior_loss, dc.prior_weight, dc.weighting, dc.iterations) == ("bce", 0.1, "binary", 500)
     assert (dc.learning_rate, dc.beta_1, dc.beta_2, dc.epsilon) == (0.01, 0.9, 0.9, 1e-9)

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from keras_inpaint import registry, tasks
-from keras_inpaint.models import dcgan, lsgan
+from keras_inpaint.models.dcgan import network as dcgan
+from keras_inpaint.models.lsgan import network as lsgan
 from keras_inpaint.training import adversarial, run
 from keras_inpaint.training.adversarial import AdversarialTrainer
 
@@ -26,7 +27,7 @@ NETWORKS = {
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_parameter_counts_and_output_shapes(name):
     build, total, trainable, in_shape, out_shape = NETWORKS[name]
-    model = build()
+    model = build() if name.endswith("G") else build(in_shape)   # G: z of LATENT_DIM
     assert model.count_params() == total and _trainable(model) == trainable
     assert tuple(model.input_shape[1:]) == in_shape and tuple(model.output_shape[1:]) == out_shape
     y = model(np.random.default_rng(0).uniform(-1, 1, (2, *in_shape)).astype("float32"), training=False)
@@ -43,12 +44,12 @@ def test_tables_row_by_row():
         (4, 4, 1024), (8, 8, 512), (16, 16, 256), (32, 32, 128)]
     assert g.get_layer("deconv1").kernel_size == (4, 4) and g.get_layer("deconv2").kernel_size == (3, 3)
     assert g.get_layer("deconv1_dropout").rate == pytest.approx(0.3)
-    d = lsgan.build_lsgan_discriminator()
+    d = registry.get("lsgan").adversarial.discriminator()
     assert d.get_layer("flatten").output.shape[-1] == 8192       # seed: "linear vector space of 8192 size"
     dg = dcgan.build_dcgan_generator()
     assert dg.get_layer("project").units == 8192 and not dg.get_layer("project_bn").scale
     assert dg.get_layer("deconv1").kernel_size == (5, 5)
-    dd = dcgan.build_dcgan_discriminator()
+    dd = registry.get("dcgan").adversarial.discriminator()
     assert dd.get_layer("conv1_lrelu").negative_slope == pytest.approx(0.2)
     assert not dd.get_layer("conv2_bn").scale
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_inpaint import artifact, corruptions, data, exporting, precision, prediction, registry, tasks
-from keras_inpaint.models import ffdnet
+from keras_inpaint.models.ffdnet import network as ffdnet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BSDS = os.path.join(ROOT, "..", "shared", "data", "photos", "bsds500")

@@ -15,7 +15,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_inpaint import artifact, corruptions, data, evaluation, exporting, precision, prediction, registry, tasks
-from keras_inpaint.models import imdn
+from keras_inpaint.models.imdn import network as imdn
 from keras_inpaint.models.layers import PixelShuffle
 from keras_inpaint.training import run
 
@@ -42,10 +42,10 @@ def _imdn_params_from_the_paper(scale, width=64, blocks=6):
             + _conv(width, 3 * scale * scale, 3))
 
 
-@pytest.mark.parametrize("scale,paper_k", [(2, 694), (3, 703), (4, 715)])
-def test_imdn_parameter_counts_are_the_papers(scale, paper_k):
+@pytest.mark.parametrize("scale,paper_k,count", [(2, 694, 694_404), (3, 703, 703_059), (4, 715, 715_176)])
+def test_imdn_parameter_counts_are_the_papers(scale, paper_k, count):
     expected = _imdn_params_from_the_paper(scale)
-    assert round(expected / 1000) == paper_k                          # Table 3: 694K / 703K / 715K
+    assert round(expected / 1000) == paper_k and expected == count    # Table 3: 694K / 703K / 715K
     assert imdn.build_imdn(scale).count_params() == expected == registry.get(f"imdn_x{scale}").params
 
 
@@ -161,7 +161,7 @@ def test_smoke_training_scores_against_bicubic_and_exports_uint8_signatures(trai
     assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float))
     path = trained["export_path"]
     card = artifact.load_model_card(path)
-    assert card["id"] == "imdn_x3" and card["parameters"] == imdn.PARAMS[3]
+    assert card["id"] == "imdn_x3" and card["parameters"] == registry.get("imdn_x3").params
     loaded = tf.saved_model.load(path)
     low = np.random.default_rng(4).integers(0, 256, (1, 17, 23, 3), dtype=np.uint8)
     out = loaded.signatures["serving_default"](images=tf.constant(low))

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from keras_inpaint import data, exporting, latent_inpainting, registry, tasks
-from keras_inpaint.models import lsgan, refinement
+from keras_inpaint.models.lsgan import network as lsgan
+from keras_inpaint.models.refinement import network as refinement
 
 PROBE = r"""
 import numpy as np, tensorflow as tf
@@ -28,7 +29,7 @@ def faces(faces_dir):
 
 
 def test_network_parameter_count_and_layers():
-    net = refinement.build_refinement_ae()
+    net = registry.get("refinement_ae").build_network()
     assert net.count_params() == 3_124_803 == registry.get("refinement_ae").params
     assert sum(int(np.prod(w.shape)) for w in net.trainable_weights) == 3_121_923
     assert net.get_layer("code").output.shape[-1] == 8192              # seed: "relevant layer of size 8192"
@@ -60,7 +61,7 @@ def test_noise_pairs_by_default(faces):
 
 def test_cache_pairs_use_the_latent_inpainting_completions(faces, tmp_path):
     tf.keras.utils.set_random_seed(0)
-    inpainter = latent_inpainting.LatentInpainter(lsgan.build_lsgan_generator(), lsgan.build_lsgan_discriminator())
+    inpainter = latent_inpainting.LatentInpainter(lsgan.build_lsgan_generator(), registry.get("lsgan").adversarial.discriminator())
     path = latent_inpainting.build_refinement_cache(inpainter, faces[:2], str(tmp_path / "cache.npz"),
                                                     iterations=3, batch_size=2)
     with np.load(path) as f:
@@ -107,8 +108,8 @@ def test_one_fit_step_and_export_pastes_into_the_hole(faces, tmp_path, plain_tf)
 
 def test_latent_inpainter_with_refiner_pastes_the_refined_output(faces):
     tf.keras.utils.set_random_seed(0)
-    refiner = refinement.build_refinement_ae()
-    g, d = lsgan.build_lsgan_generator(), lsgan.build_lsgan_discriminator()
+    refiner = registry.get("refinement_ae").build_network()
+    g, d = lsgan.build_lsgan_generator(), registry.get("lsgan").adversarial.discriminator()
     plain = latent_inpainting.LatentInpainter(g, d).inpaint(faces[:2], iterations=2)
     refined = latent_inpainting.LatentInpainter(g, d, refiner=refiner).inpaint(faces[:2], iterations=2)
     known = np.ones((64, 64), bool)

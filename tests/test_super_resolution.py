@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from keras_inpaint import data, registry
-from keras_inpaint.models import super_resolution
+from keras_inpaint.models.super_resolution import network as super_resolution
 from keras_inpaint.training import run
 
 

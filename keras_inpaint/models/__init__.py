@@ -1,1 +1,3 @@
-"""Network builders, one module per paper family (see `keras_inpaint.registry` for the id -> builder map)."""
+"""The model families, one folder each (`<family>/network.py`: the builders, the paper's layer tables;
+`<family>/entry.py`: the family's registry entries, registered where they are defined), and `layers.py`, the layers
+several networks share. `keras_inpaint.registry` imports every family's entry."""

@@ -1,4 +1,5 @@
-"""Layers shared by several networks: the pixel (un)shuffle of sub-pixel convolution.
+"""Layers shared by several networks: the pixel (un)shuffle of sub-pixel convolution; and the input-size check of
+the networks with strided convolutions (`check_divisible`).
 
 `PixelUnshuffle` (FFDNet's reversible downsampling) and `PixelShuffle` (FFDNet's inverse of it, and the sub-pixel
 upsampler of the LR-space super-resolvers: ESPCN, Shi et al. 2016; IMDN, Hui et al. 2019) rearrange pixels and
@@ -9,6 +10,14 @@ from __future__ import annotations
 
 import keras
 from keras import layers, ops
+
+
+def check_divisible(input_shape, divisor: int, why: str) -> None:
+    """Raises ValueError ("input HxW must be divisible by `divisor` (`why`)") when a static H or W of `input_shape`
+    (H, W, C; None = any size) is not a multiple of `divisor`."""
+    h, w = input_shape[0], input_shape[1]
+    if any(s is not None and s % divisor for s in (h, w)):
+        raise ValueError(f"input {h}x{w} must be divisible by {divisor} ({why})")
 
 
 def _rearrange(x, factor: int, down: bool):

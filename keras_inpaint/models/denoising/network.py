@@ -40,7 +40,7 @@ def _autoencoder(input_shape, latent: int, filters: tuple[int, ...], name: str) 
     return keras.Model(x_in, x, name=name)
 
 
-def build_denoising_ae(input_shape=(28, 28, 1), latent: int = 32) -> keras.Model:
+def build_denoising_ae(input_shape, latent: int) -> keras.Model:
     """The MNIST / Fashion-MNIST autoencoder of spec/models.md §4a/4b.
 
     Parameters: 278,369 with `latent=32` (`denoising_ae_mnist`), 479,105 with `latent=64`
@@ -61,7 +61,7 @@ def build_denoising_ae(input_shape=(28, 28, 1), latent: int = 32) -> keras.Model
     return _autoencoder(tuple(input_shape), latent, (32, 64), name=f"denoising_ae_latent{latent}")
 
 
-def build_denoising_ae_ffhq(input_shape=(128, 128, 3), latent: int = 1024) -> keras.Model:
+def build_denoising_ae_ffhq(input_shape, latent: int) -> keras.Model:
     """The 128x128 face autoencoder of spec/models.md §4c, four conv and four deconv blocks, 1024-value code.
 
     Parameters: 34,938,499 at 128x128x3 (the Dense variant, the spec's default reading of 002-c).

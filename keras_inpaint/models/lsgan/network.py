@@ -23,11 +23,9 @@ from keras import layers
 
 from keras_inpaint.precision import OUTPUT_DTYPE
 
-from keras_inpaint.models import dcgan
+from keras_inpaint.models.dcgan import network as dcgan
 
 LATENT_DIM = 100
-GENERATOR_PARAMS = 7_844_611
-DISCRIMINATOR_PARAMS = 4_318_337
 
 
 def build_lsgan_generator(latent_dim: int = LATENT_DIM, dropout: float = 0.3, synchronized: bool = False
@@ -53,7 +51,7 @@ def build_lsgan_generator(latent_dim: int = LATENT_DIM, dropout: float = 0.3, sy
     return keras.Model(z, x, name="lsgan_generator")
 
 
-def build_lsgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = False) -> keras.Model:
+def build_lsgan_discriminator(input_shape, synchronized: bool = False) -> keras.Model:
     """Least-squares critic of spec/models.md §7, 4,318,337 parameters.
 
     Input: float32 `[N, 64, 64, 3]` in [-1, 1]. Output: float32 `[N, 1]`, an unbounded (linear) score; the LSGAN

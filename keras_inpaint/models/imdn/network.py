@@ -56,9 +56,6 @@ NEGATIVE_SLOPE = 0.05      # LReLU (the authors' activation('lrelu', neg_slope=0
 SCALES = (2, 3, 4)
 STD_EPSILON = 1e-12        # CCA: sqrt(variance + eps) (module docstring)
 
-# Counted from the table in the module docstring (tested against the builder).
-PARAMS = {2: 694_404, 3: 703_059, 4: 715_176}
-
 
 @keras.saving.register_keras_serializable(package="keras_inpaint")
 class ContrastStatistic(layers.Layer):
@@ -110,8 +107,8 @@ def build_imdn(scale: int = 3, width: int = WIDTH, blocks: int = BLOCKS, channel
     Returns:
       keras.Model float32 `[N, h, w, channels]` (LR, [0, 1]) -> float32 `[N, scale*h, scale*w, channels]` (HR,
       [0, 1], not clipped), named `imdn_x<scale>`: 694,404 / 703,059 / 715,176 parameters for x2 / x3 / x4
-      (`PARAMS`). The layer names do not depend on the scale, so the weights of one scale load into another
-      except the upsampler's (`upsampler_conv`).
+      (the entries' `params`). The layer names do not depend on the scale, so the weights of one scale load into
+      another except the upsampler's (`upsampler_conv`).
     Raises:
       ValueError: a scale other than 2, 3, 4, or a width not divisible by 4 and by the CCA reduction.
     """

@@ -18,10 +18,7 @@ from keras import layers
 
 from keras_inpaint.precision import OUTPUT_DTYPE
 
-PARAMS = 3_124_803
-
-
-def build_refinement_ae(input_shape=(64, 64, 3), synchronized: bool = False) -> keras.Model:
+def build_refinement_ae(input_shape, synchronized: bool = False) -> keras.Model:
     """The refinement autoencoder, 3,124,803 parameters: `[N, 64, 64, 3]` in [-1, 1] -> same shape (tanh)."""
     x_in = keras.Input(input_shape, name="completed_image")
     x = x_in

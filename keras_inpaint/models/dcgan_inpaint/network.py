@@ -21,13 +21,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.models.layers import check_divisible
 from keras_inpaint.precision import OUTPUT_DTYPE
 
-GENERATOR_PARAMS = 5_517_955
-DISCRIMINATOR_PARAMS = 2_768_321
-
-
-def build_dcgan_inpaint_generator(input_shape=(64, 64, 3), synchronized: bool = False) -> keras.Model:
+def build_dcgan_inpaint_generator(input_shape, synchronized: bool = False) -> keras.Model:
     """Conditional generator of SPEC §1.1: corrupted image -> repaired image, 5,517,955 parameters.
 
     Input: float32 `[N, H, W, 3]` in [-1, 1], the image with its hole filled with 0 (H, W divisible by 16;
@@ -41,9 +38,7 @@ def build_dcgan_inpaint_generator(input_shape=(64, 64, 3), synchronized: bool = 
     Raises:
       ValueError: a static H or W not divisible by 16.
     """
-    h, w = input_shape[0], input_shape[1]
-    if any(s is not None and s % 16 for s in (h, w)):
-        raise ValueError(f"input {h}x{w} must be divisible by 16 (four stride-2 convolutions)")
+    check_divisible(input_shape, 16, "four stride-2 convolutions")
     x_in = keras.Input(input_shape, name="masked_image")
     x = layers.Conv2D(64, 4, strides=2, padding="same", name="conv1")(x_in)
     x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
@@ -60,7 +55,7 @@ def build_dcgan_inpaint_generator(input_shape=(64, 64, 3), synchronized: bool = 
     return keras.Model(x_in, x, name="dcgan_inpaint_generator")
 
 
-def build_dcgan_inpaint_discriminator(input_shape=(64, 64, 3), synchronized: bool = False) -> keras.Model:
+def build_dcgan_inpaint_discriminator(input_shape, synchronized: bool = False) -> keras.Model:
     """Fully convolutional discriminator of SPEC §1.1, 2,768,321 parameters.
 
     Input: float32 `[N, 64, 64, 3]` in [-1, 1], a real image or a generated one. Output: float32

@@ -20,8 +20,6 @@ from keras import layers
 from keras_inpaint.precision import OUTPUT_DTYPE
 
 LATENT_DIM = 100
-GENERATOR_PARAMS = 5_136_323
-DISCRIMINATOR_PARAMS = 4_317_441
 
 
 def build_dcgan_generator(latent_dim: int = LATENT_DIM, synchronized: bool = False) -> keras.Model:
@@ -39,7 +37,7 @@ def build_dcgan_generator(latent_dim: int = LATENT_DIM, synchronized: bool = Fal
     return keras.Model(z, x, name="dcgan_generator")
 
 
-def build_dcgan_discriminator(input_shape=(64, 64, 3), synchronized: bool = False, bn_scale: bool = False,
+def build_dcgan_discriminator(input_shape, synchronized: bool = False, bn_scale: bool = False,
                               output_name: str = "logits", name: str = "dcgan_discriminator") -> keras.Model:
     """R-576 discriminator, 4,317,441 parameters: `[N, 64, 64, 3]` in [-1, 1] -> raw score `[N, 1]` (linear).
 

@@ -21,11 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_inpaint.models.layers import check_divisible
 from keras_inpaint.precision import OUTPUT_DTYPE
-
-GENERATOR_PARAMS = 11_399_171
-CRITIC_PARAMS_128 = 2_901_762
-
 
 @keras.saving.register_keras_serializable(package="keras_inpaint")
 class ReflectionPadding2D(layers.Layer):
@@ -74,7 +71,7 @@ def _res_block(x, filters: int, name: str, dropout: float, synchronized: bool):
     return layers.Add(name=f"{name}_add")([x, y])
 
 
-def build_restoration_generator(input_shape=(128, 128, 3), n_blocks: int = 9, ngf: int = 64,
+def build_restoration_generator(input_shape, n_blocks: int = 9, ngf: int = 64,
                                 dropout: float = 0.5, synchronized: bool = False) -> keras.Model:
     """deblur-gan ResNet generator (spec/models.md §5): 11,399,171 parameters.
 
@@ -91,9 +88,7 @@ def build_restoration_generator(input_shape=(128, 128, 3), n_blocks: int = 9, ng
     Raises:
       ValueError: a static H or W not divisible by 4.
     """
-    h, w = input_shape[0], input_shape[1]
-    if any(s is not None and s % 4 for s in (h, w)):
-        raise ValueError(f"input {h}x{w} must be divisible by 4 (two stride-2 convolutions)")
+    check_divisible(input_shape, 4, "two stride-2 convolutions")
     x_in = keras.Input(input_shape, name="corrupted_image")
     x = ReflectionPadding2D(3, name="conv_in_pad")(x_in)
     x = layers.Conv2D(ngf, 7, padding="valid", name="conv_in")(x)
@@ -113,7 +108,7 @@ def build_restoration_generator(input_shape=(128, 128, 3), n_blocks: int = 9, ng
     return keras.Model(x_in, x, name="restoration_generator")
 
 
-def build_restoration_critic(input_shape=(128, 128, 3), ndf: int = 64, sigmoid_output: bool = True,
+def build_restoration_critic(input_shape, ndf: int = 64, sigmoid_output: bool = True,
                              synchronized: bool = False) -> keras.Model:
     """deblur-gan discriminator (spec/models.md §5): 2,901,762 parameters at 128x128 (3,098,370 at 256x256).
 

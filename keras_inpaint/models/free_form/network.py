@@ -33,8 +33,6 @@ from keras_inpaint.precision import OUTPUT_DTYPE
 
 MULTIPLE = 4                # two stride-2 gated convolutions: H and W must be multiples of 4 (tasks pad)
 GENERATOR_WIDTH, DISCRIMINATOR_WIDTH = 24, 32   # measured on this 2-core CPU: ~12 training img/s at batch 32
-GENERATOR_PARAMS = 1_131_711
-DISCRIMINATOR_PARAMS = 431_201
 
 
 @keras.saving.register_keras_serializable(package="keras_inpaint")
@@ -95,7 +93,7 @@ def build_free_form_generator(input_shape=(None, None, 4), width: int = GENERATO
 
     Args:
       input_shape: (H, W, 4), H and W None (any size) or multiples of 4.
-      width: channels of the first layer (w in the table; `GENERATOR_WIDTH` gives `GENERATOR_PARAMS`).
+      width: channels of the first layer (w in the table; `GENERATOR_WIDTH` gives the entry's `params`).
     Raises:
       ValueError: a static H or W not a multiple of 4, or fewer than 2 input channels.
     """
@@ -124,7 +122,7 @@ def build_free_form_generator(input_shape=(None, None, 4), width: int = GENERATO
     return keras.Model(x_in, out, name="free_form_generator")
 
 
-def build_patch_discriminator(input_shape=(64, 64, 3), width: int = DISCRIMINATOR_WIDTH,
+def build_patch_discriminator(input_shape, width: int = DISCRIMINATOR_WIDTH,
                               synchronized: bool = False) -> keras.Model:
     """PatchGAN discriminator with feature outputs (module docstring table).
 

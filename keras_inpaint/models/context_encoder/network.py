@@ -11,7 +11,7 @@ from keras import layers
 from keras_inpaint.precision import OUTPUT_DTYPE
 
 
-def build_context_encoder(input_shape=(32, 32, 3), dropout: float = 0.5) -> keras.Model:
+def build_context_encoder(input_shape, dropout: float = 0.5) -> keras.Model:
     """Context-encoder autoencoder of seed 000 §IV-A (4,365,635 parameters at 32x32x3).
 
     Input: float32 `[N, 32, 32, 3]` in [0, 1], the image with its centre 16x16 hole set to the fill value (0).
@@ -47,7 +47,7 @@ def _lrelu_bn(x, name: str, synchronized: bool):
     return layers.BatchNormalization(synchronized=synchronized, name=f"{name}_bn")(x)
 
 
-def build_context_encoder_generator(input_shape=(32, 32, 3), dropout: float = 0.5,
+def build_context_encoder_generator(input_shape, dropout: float = 0.5,
                                     synchronized: bool = False) -> keras.Model:
     """Generator of seed 000 Table II ("REDE GERADORA"): 7,440,643 parameters (7,437,827 trainable) at 32x32x3.
 
@@ -83,7 +83,7 @@ def build_context_encoder_generator(input_shape=(32, 32, 3), dropout: float = 0.
     return keras.Model(x_in, x, name="context_encoder_generator")
 
 
-def build_context_encoder_discriminator(input_shape=(16, 16, 3), dropout: float = 0.5,
+def build_context_encoder_discriminator(input_shape, dropout: float = 0.5,
                                         synchronized: bool = False) -> keras.Model:
     """Discriminator of seed 000 Table I ("REDE DISCRIMINADORA"): 1,440,961 parameters (1,440,001 trainable).
 

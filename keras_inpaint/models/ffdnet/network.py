@@ -25,7 +25,7 @@ standard deviation ~0.7 (MSE ~0.2, 7x the noise itself), and the first few hundr
 measured on 50x50 BSDS500 patches, batch 32, the training MSE was still at the noisy input's (0.029) after 300
 steps, against 0.0127 with the last layer scaled down.
 Parameter count of the colour network (C = 3, depth 12, width 96): 13,056 (head, with bias) + 10 x (82,944 conv
-+ 384 BatchNorm incl. moving statistics) + 10,380 (tail, with bias) = 856,716 (`PARAMS`).
++ 384 BatchNorm incl. moving statistics) + 10,380 (tail, with bias) = 856,716 (the entry's `params`).
 
 Input of the Keras network (one tensor, so that every export signature stays single-input): float32
 `[N, H, W, 2C]` = the noisy image in [0, 1] (not clipped: the papers' protocol adds noise to the float image)
@@ -45,7 +45,6 @@ from keras_inpaint.precision import OUTPUT_DTYPE
 SCALE = 2          # the reversible downsampling factor (paper §III-A)
 DEPTH = 12         # colour FFDNet: 12 convolution layers (§IV-A)
 WIDTH = 96         # colour FFDNet: 96 feature maps (§IV-A)
-PARAMS = 856_716   # colour network, counted from the table above (tested against the builder)
 
 
 def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH, residual: bool = True) -> keras.Model:

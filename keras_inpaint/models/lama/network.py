@@ -30,8 +30,8 @@ Big LaMa at 51M).
      concat   [x_l, x_g] -> C channels
      up1..3   ConvTranspose 3x3 /2 (bias) to min(4w, M), 2w, w channels, BN, ReLU (H/4, H/2, H)
      image    ReflectionPad 3, Conv 7x7 3 (bias), sigmoid; then paste-back of the known pixels (SPEC §2), float32.
-  With w = 32, M = 128, 9 blocks: 2,005,315 parameters (`PARAMS`, BN moving statistics included; the test
-  recomputes it from this table). Every FFC has an image-wide receptive field at H/8 through its Fourier unit,
+  With w = 32, M = 128, 9 blocks: 2,005,315 parameters (the entry's `params`, BN moving statistics included; the
+  test recomputes it from this table). Every FFC has an image-wide receptive field at H/8 through its Fourier unit,
   which is what lets LaMa generalise to photos larger than its training crops (Fig. 1: "generalizes to
   high-resolution images, while trained only in low 256x256 resolution").
 
@@ -44,7 +44,7 @@ float32, transform, and return the layer's compute dtype (bfloat16 under mixed_b
 of the Fourier unit then runs in bfloat16 like every other convolution.
 
 The discriminator is the PatchGAN with feature outputs of `free_form_inpaint`
-(`keras_inpaint.models.free_form.build_patch_discriminator`), any input size.
+(`keras_inpaint.models.free_form.network.build_patch_discriminator`), any input size.
 """
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from keras_inpaint.models.free_form import PasteBack
-from keras_inpaint.models.restoration_gan import ReflectionPadding2D
+from keras_inpaint.models.free_form.network import PasteBack
+from keras_inpaint.models.restoration_gan.network import ReflectionPadding2D
 from keras_inpaint.precision import OUTPUT_DTYPE
 
 WIDTH = 32            # LaMa: ngf 64
@@ -63,7 +63,6 @@ DOWNSAMPLINGS = 3     # LaMa: n_downsampling 3
 GLOBAL_RATIO = 0.75   # LaMa: ratio_gin = ratio_gout = 0.75 in the ResNet blocks
 MULTIPLE = 2 ** DOWNSAMPLINGS   # H and W must be multiples of 8 (tasks pad)
 PADDING = "symmetric" # LaMa pads by reflection; symmetric also pads the 1x1 bottleneck of an 8x8 input
-PARAMS = 2_005_315    # the defaults' count (module docstring table; tests/test_photo_inpainting.py recomputes it)
 
 
 def _float32_fft_size(x):

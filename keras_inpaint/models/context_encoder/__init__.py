@@ -1,0 +1,6 @@
+"""`context_encoder` and `context_encoder_gan` (seed 000, Pathak et al. 2016).
+
+`network.py`: the networks (importing only `keras_inpaint.precision` and other networks); `entry.py`: their
+registry entries, imported by `keras_inpaint.registry` and never from here, so that a network imports without the
+tasks or the registry.
+"""

@@ -1,0 +1,6 @@
+"""`free_form_inpaint` (gated convolutions, PatchGAN + feature matching; issue 13).
+
+`network.py`: the networks (importing only `keras_inpaint.precision` and other networks); `entry.py`: their
+registry entries, imported by `keras_inpaint.registry` and never from here, so that a network imports without the
+tasks or the registry.
+"""

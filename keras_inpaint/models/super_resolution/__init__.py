@@ -1,0 +1,6 @@
+"""`sr_autoencoder` (seed 003's residual autoencoder, x3).
+
+`network.py`: the networks (importing only `keras_inpaint.precision` and other networks); `entry.py`: their
+registry entries, imported by `keras_inpaint.registry` and never from here, so that a network imports without the
+tasks or the registry.
+"""
