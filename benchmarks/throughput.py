@@ -69,8 +69,9 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
 
     from keras_inpaint.training import run
 
-    config, spec, task, images, pipeline = _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset,
-                                                  policy)
+    resolved, spec, task, images, pipeline = _setup(model_id, jit, batch_size, data_dir, steps_per_execution,
+                                                    dataset, policy)
+    config = resolved.config
 
     # Input pipeline alone: one pass to fill the cache, then time.
     n_images = int(images.reduce(0, lambda n, _: n + 1))
@@ -83,7 +84,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
     pipeline_ips = pipeline_batches * config.trainer.batch_size / (time.perf_counter() - start)
 
     # Train step on one real batch held in memory.
-    model = run.build_training_model(spec, config)
+    model = run.build_training_model(spec, config, resolved.trainer_options)
     batch = next(it)
     ds = tf.data.Dataset.from_tensors(batch).repeat()
     warm = max(2 * steps_per_execution, 10)
@@ -98,7 +99,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
             times[d] = _seconds_per_step(run.build_training_model(spec, c), ds, steps, warm)
         d_ms = 1000 * max(times[2] - times[1], 0.0)
         result.update({"d_update_ms": round(d_ms, 1), "g_update_ms": round(1000 * times[1] - d_ms, 1),
-                       "d_steps": spec.resolve_trainer_options(config.trainer.trainer_options).get("d_steps", 1)})
+                       "d_steps": resolved.trainer_options.get("d_steps", 1)})
 
     # photo models (crop "patches"): inference on one whole photo at its native size (481x321 for BSDS500)
     test_batch = next(iter(images.batch(1 if spec.crop == "patches" else min(config.trainer.batch_size, 16))))
@@ -139,7 +140,7 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
 
 
 def _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset, policy):
-    """The resolved run of `model_id` as `train.py` would make it: (config, spec, task, training images, batched
+    """The resolved run of `model_id` as `train.py` would make it: (the `Run`, spec, task, training images, batched
     training pipeline of seed 0)."""
     from keras_inpaint import data, registry
     from keras_inpaint.training import run
@@ -151,7 +152,7 @@ def _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset, po
     config, spec, task = resolved.config, resolved.spec, resolved.task
     images = data.load_images(config.data.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
                               data_dir=config.data.data_dir, crop=spec.crop)
-    return config, spec, task, images, run.training_stream(resolved, seed=0)
+    return resolved, spec, task, images, run.training_stream(resolved, seed=0)
 
 
 def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips) -> dict:
@@ -490,8 +491,9 @@ def onednn_window(model_id: str, steps: int, batch_size: int | None, data_dir: s
     from keras_inpaint.training import run
 
     keras.config.set_dtype_policy(precision.check(policy))
-    config, spec, _, _, pipeline = _setup(model_id, False, batch_size, data_dir, 1, dataset, policy)
-    model = run.build_training_model(spec, config)
+    resolved, spec, _, _, pipeline = _setup(model_id, False, batch_size, data_dir, 1, dataset, policy)
+    config = resolved.config
+    model = run.build_training_model(spec, config, resolved.trainer_options)
     ds = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()
     model.fit(ds, steps_per_epoch=10, epochs=1, verbose=0)
     start = time.time() * 1000

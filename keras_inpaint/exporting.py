@@ -284,7 +284,7 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     if isinstance(run, str):
         run = checkpoints.load_run(run)
     spec, task = run.spec, run.task
-    model = model or run.model or checkpoints.load_trained_model(run.config, spec)
+    model = model or run.model or checkpoints.load_trained_model(run.config, spec, run.trainer_options)
     network = checkpoints.inference_network(model)
     card = run_card(run, model, scores)
     root = os.path.join(export_dir, spec.id)
