@@ -1,6 +1,6 @@
-"""The configuration of one run: `RunConfig` (settings, grouped as the field's experiment configs are: `task`,
-`data`, `trainer`, `runtime`), `resolve` (registry defaults filled in, the task built, once per process) into a
-`Run`, and the provenance written to `<run_dir>/config.json`.
+"""The configuration of one run: `RunConfig` (settings, grouped as tensorflow/models' `ExperimentConfig` groups an
+experiment's: `task`, `data`, `trainer`, `runtime`), `resolve` (registry defaults filled in, the task built, once
+per process) into a `Run`, and the provenance written to `<run_dir>/config.json`.
 
 Every setting is declared once, as a field of its group's dataclass with its type, default and help text
 (`setting`); train.py makes one flag per field (`setting_fields`: same name, type, default and help), beside the
