@@ -23,7 +23,6 @@ The header names the CPU's best oneDNN instruction set for bfloat16 (AMX-BF16, A
 what makes mixed_bfloat16 faster or slower than float32 on a CPU.
 """
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -70,39 +69,40 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
 
     from keras_inpaint.training import run
 
-    config, spec, task, images, pipeline = _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset,
-                                                  policy)
+    resolved, spec, task, images, pipeline = _setup(model_id, jit, batch_size, data_dir, steps_per_execution,
+                                                    dataset, policy)
+    config = resolved.config
 
     # Input pipeline alone: one pass to fill the cache, then time.
     n_images = int(images.reduce(0, lambda n, _: n + 1))
     it = iter(pipeline)
-    for _ in range(math.ceil(n_images / config.batch_size) + 5):
+    for _ in range(math.ceil(n_images / config.trainer.batch_size) + 5):
         next(it)
     start = time.perf_counter()
     for _ in range(pipeline_batches):
         next(it)
-    pipeline_ips = pipeline_batches * config.batch_size / (time.perf_counter() - start)
+    pipeline_ips = pipeline_batches * config.trainer.batch_size / (time.perf_counter() - start)
 
     # Train step on one real batch held in memory.
-    model = run.build_training_model(spec, config)
+    model = run.build_training_model(spec, config, resolved.trainer_options)
     batch = next(it)
     ds = tf.data.Dataset.from_tensors(batch).repeat()
     warm = max(2 * steps_per_execution, 10)
-    step_ips = config.batch_size / _seconds_per_step(model, ds, steps, warm)
+    step_ips = config.trainer.batch_size / _seconds_per_step(model, ds, steps, warm)
 
     result = {}
     if spec.adversarial is not None and breakdown:
         # D/G breakdown from public options only: time a step with 1 and with 2 discriminator updates.
         times = {}
         for d in (1, 2):
-            c = dataclasses.replace(config, trainer_options={"d_steps": d})
+            c = config.replace(trainer_options={"d_steps": d})
             times[d] = _seconds_per_step(run.build_training_model(spec, c), ds, steps, warm)
         d_ms = 1000 * max(times[2] - times[1], 0.0)
         result.update({"d_update_ms": round(d_ms, 1), "g_update_ms": round(1000 * times[1] - d_ms, 1),
-                       "d_steps": spec.resolve_trainer_options(config.trainer_options).get("d_steps", 1)})
+                       "d_steps": resolved.trainer_options.get("d_steps", 1)})
 
     # photo models (crop "patches"): inference on one whole photo at its native size (481x321 for BSDS500)
-    test_batch = next(iter(images.batch(1 if spec.crop == "patches" else min(config.batch_size, 16))))
+    test_batch = next(iter(images.batch(1 if spec.crop == "patches" else min(config.trainer.batch_size, 16))))
     if task.latent_search:
         # z -> image priors: the exported inference is the latent (z) search; its cost grows with the
         # iteration count, so time the inpainter (centre hole, whole batch at once) at each count.
@@ -140,18 +140,19 @@ def _measure(model_id, jit, steps, batch_size, data_dir, steps_per_execution, pi
 
 
 def _setup(model_id, jit, batch_size, data_dir, steps_per_execution, dataset, policy):
-    """The resolved run of `model_id` as `train.py` would make it: (config, spec, task, training images, batched
+    """The resolved run of `model_id` as `train.py` would make it: (the `Run`, spec, task, training images, batched
     training pipeline of seed 0)."""
     from keras_inpaint import data, registry
     from keras_inpaint.training import run
 
     dataset = dataset or offline_dataset(registry.get(model_id).default_dataset)
-    resolved = run.resolve(run.RunConfig(model=model_id, dataset=dataset, data_dir=data_dir, batch_size=batch_size,
-                                         jit_compile=jit, precision=policy, steps_per_execution=steps_per_execution))
+    resolved = run.resolve(run.RunConfig.of(model=model_id, dataset=dataset, data_dir=data_dir,
+                                            batch_size=batch_size, jit_compile=jit, precision=policy,
+                                            steps_per_execution=steps_per_execution))
     config, spec, task = resolved.config, resolved.spec, resolved.task
-    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=config.data_dir, crop=spec.crop)
-    return config, spec, task, images, run.training_stream(resolved, seed=0)
+    images = data.load_images(config.data.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=config.data.data_dir, crop=spec.crop)
+    return resolved, spec, task, images, run.training_stream(resolved, seed=0)
 
 
 def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeline_ips) -> dict:
@@ -163,13 +164,13 @@ def _finish(result, model_id, jit, config, steps_per_execution, step_ips, pipeli
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         where = "RSS"
-    return {**result, "model": model_id, "jit_compile": jit, "precision": config.precision,
-            "batch_size": config.batch_size,
+    return {**result, "model": model_id, "jit_compile": jit, "precision": config.trainer.precision,
+            "batch_size": config.trainer.batch_size,
             "steps_per_execution": steps_per_execution, "train_images_per_s": round(step_ips, 1),
             "pipeline_images_per_s": round(pipeline_ips, 1), "pipeline_over_step": round(pipeline_ips / step_ips, 1),
-            "peak_memory_mib": round(peak), "memory_kind": where, "dataset": config.dataset,
-            "paper_steps": config.steps,
-            "paper_schedule_hours": round(config.steps * config.batch_size / step_ips / 3600, 2)}
+            "peak_memory_mib": round(peak), "memory_kind": where, "dataset": config.data.dataset,
+            "paper_steps": config.trainer.steps,
+            "paper_schedule_hours": round(config.trainer.steps * config.trainer.batch_size / step_ips / 3600, 2)}
 
 
 def main():
@@ -490,14 +491,15 @@ def onednn_window(model_id: str, steps: int, batch_size: int | None, data_dir: s
     from keras_inpaint.training import run
 
     keras.config.set_dtype_policy(precision.check(policy))
-    config, spec, _, _, pipeline = _setup(model_id, False, batch_size, data_dir, 1, dataset, policy)
-    model = run.build_training_model(spec, config)
+    resolved, spec, _, _, pipeline = _setup(model_id, False, batch_size, data_dir, 1, dataset, policy)
+    config = resolved.config
+    model = run.build_training_model(spec, config, resolved.trainer_options)
     ds = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()
     model.fit(ds, steps_per_epoch=10, epochs=1, verbose=0)
     start = time.time() * 1000
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
     end = time.time() * 1000
-    print(f"WINDOW {start:.3f} {end:.3f} {steps} {config.batch_size}", flush=True)
+    print(f"WINDOW {start:.3f} {end:.3f} {steps} {config.trainer.batch_size}", flush=True)
 
 
 def _primitive_kind(fields: list[str]) -> str:

@@ -284,7 +284,7 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     if isinstance(run, str):
         run = checkpoints.load_run(run)
     spec, task = run.spec, run.task
-    model = model or run.model or checkpoints.load_trained_model(run.config, spec)
+    model = model or run.model or checkpoints.load_trained_model(run.config, spec, run.trainer_options)
     network = checkpoints.inference_network(model)
     card = run_card(run, model, scores)
     root = os.path.join(export_dir, spec.id)
@@ -301,21 +301,22 @@ def run_card(run: Run, model: keras.Model, scores: dict | None = None) -> dict:
     config, spec, task = run.config, run.spec, run.task
     network = checkpoints.inference_network(model)
     if scores is None:
-        metrics_path = os.path.join(config.output_dir, "metrics.json")
+        metrics_path = os.path.join(config.runtime.output_dir, "metrics.json")
         scores = json.load(open(metrics_path)) if os.path.exists(metrics_path) else None
-    card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.dataset,
-            "steps": checkpoints.trained_steps(model), "schedule_steps": config.steps, "paper_steps": spec.steps,
-            "learning_rate": config.learning_rate, "seed": config.seed,
+    trainer = config.trainer
+    card = {"id": spec.id, "paper": spec.paper, "task": spec.description, "dataset": config.data.dataset,
+            "steps": checkpoints.trained_steps(model), "schedule_steps": trainer.steps, "paper_steps": spec.steps,
+            "learning_rate": trainer.learning_rate, "seed": config.runtime.seed,
             "beats_baseline": metrics.beats_baseline(scores, task) if scores else None,
-            "batch_size": config.batch_size, "parameters": int(network.count_params()),
+            "batch_size": trainer.batch_size, "parameters": int(network.count_params()),
             "value_range": list(spec.value_range), "image_shape": list(spec.image_shape),
             "mask_convention": "float32 [N,H,W,1], 1.0 = missing (filled), 0.0 = known",
-            "precision": config.precision,
-            "task_options": task_options(spec, config.task_options), "trainer_options": config.trainer_options,
-            "metrics": scores, "run_dir": os.path.abspath(config.output_dir)}
-    if config.init_from:   # fine-tuned: the steps before this run's are the source export's
-        source = load_model_card(config.init_from)
+            "precision": trainer.precision,
+            "task_options": task_options(spec, config.task.task_options), "trainer_options": trainer.trainer_options,
+            "metrics": scores, "run_dir": os.path.abspath(config.runtime.output_dir)}
+    if trainer.init_from:   # fine-tuned: the steps before this run's are the source export's
+        source = load_model_card(trainer.init_from)
         before = int(source.get("total_steps", source.get("steps")) or 0)   # the source may be fine-tuned too
-        card["init_from"] = {"path": config.init_from, "id": source.get("id"), "steps": before}
+        card["init_from"] = {"path": trainer.init_from, "id": source.get("id"), "steps": before}
         card["total_steps"] = before + card["steps"]
     return card

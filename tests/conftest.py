@@ -114,7 +114,7 @@ def quick_run(tmp_path_factory, tfds_dir, faces_dir, benchmarks_dir):
                 dataset = f"folder:{copy_faces(faces_dir, root / model_id / 'faces', 6, 2)}"
             else:
                 dataset = spec.default_dataset
-            config = run.RunConfig(
+            config = run.RunConfig.of(
                 model=model_id, dataset=dataset, data_dir=TFDS_DIR, steps=2, steps_per_epoch=2, batch_size=2,
                 max_examples=6, val_examples=2, test_examples=2, output_dir=str(root / model_id / "run"),
                 export_dir=str(root / model_id / "export"),

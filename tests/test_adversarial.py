@@ -22,8 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _options(**trainer_options):
     """A stand-in for RunConfig when a test needs trainer options (the attributes adversarial.build_trainer reads)."""
-    return types.SimpleNamespace(trainer_options=trainer_options, learning_rate=None, seed=0, jit_compile=False,
-                                 steps_per_execution=1)
+    return types.SimpleNamespace(
+        trainer=types.SimpleNamespace(trainer_options=trainer_options, learning_rate=None, jit_compile=False,
+                                      steps_per_execution=1),
+        runtime=types.SimpleNamespace(seed=0))
 
 
 def _tiny_gan(linear_critic=False):
@@ -53,7 +55,7 @@ def _batch(n, shape_x, shape_y, seed=0):
 def test_one_step_updates_both_networks_and_logs_every_term():
     keras.utils.set_random_seed(0)
     spec = registry.get("context_encoder_gan")
-    trainer = adversarial.build_trainer(spec, run.RunConfig(model="context_encoder_gan").resolved())
+    trainer = adversarial.build_trainer(spec, run.RunConfig.of(model="context_encoder_gan").resolved())
     assert isinstance(trainer, AdversarialTrainer) and run.inference_network(trainer) is trainer.generator
     assert float(trainer.optimizer.learning_rate) == pytest.approx(2e-3)
     assert float(trainer.d_optimizer.learning_rate) == pytest.approx(2e-4)
@@ -101,7 +103,7 @@ def test_d_steps_reuse_one_real_and_one_generated_batch():
 def test_restoration_gan_runs_five_critic_updates_per_generator_update():
     keras.utils.set_random_seed(0)
     spec = registry.get("restoration_gan")
-    trainer = run.build_training_model(spec, run.RunConfig(model="restoration_gan").resolved())
+    trainer = run.build_training_model(spec, run.RunConfig.of(model="restoration_gan").resolved())
     assert trainer.d_steps == 5 and trainer.content_weight == 100.0 and trainer.adversarial_loss == "wasserstein"
     x, y = _batch(2, (128, 128, 3), (128, 128, 3))
     logs = trainer.train_on_batch(x, y, return_dict=True)
@@ -120,7 +122,7 @@ def test_losses_are_divided_by_the_global_batch_size():
 def test_options_learning_rates_and_perceptual_loss_without_weights_fails_at_start():
     spec = registry.get("context_encoder_gan")
     cfg = _options()
-    cfg.learning_rate = 1e-3                                   # --learning_rate keeps the paper's G:D ratio 10:1
+    cfg.trainer.learning_rate = 1e-3                                   # --learning_rate keeps the paper's G:D ratio 10:1
     assert float(adversarial.build_trainer(spec, cfg).d_optimizer.learning_rate) == pytest.approx(1e-4)
     trainer = adversarial.build_trainer(spec, _options(d_learning_rate=5e-4, d_steps=2))
     assert float(trainer.d_optimizer.learning_rate) == pytest.approx(5e-4) and trainer.d_steps == 2
@@ -181,7 +183,8 @@ MIRRORED_SCRIPT = textwrap.dedent("""
         from keras_inpaint.training import checkpoints, config
         spec = registry.get("context_encoder_gan")
         with strategy.scope():
-            m = checkpoints.build_training_model(spec, config.RunConfig(model=spec.id, precision="float32").resolved())
+            m = checkpoints.build_training_model(spec,
+                                                 config.RunConfig.of(model=spec.id, precision="float32").resolved())
         return [bool(layer.synchronized) for net in (m.generator, m.discriminator) for layer in net.layers
                 if isinstance(layer, keras.layers.BatchNormalization)]
 
@@ -243,8 +246,8 @@ def _image_folder(path, n=40, size=32):
 
 def test_interrupted_gan_run_resumes_both_optimizers(tmp_path):
     folder = _image_folder(str(tmp_path / "images"))
-    config = run.RunConfig(model="context_encoder_gan", dataset=f"folder:{folder}", output_dir=str(tmp_path / "run"),
-                           steps=4, steps_per_epoch=2, batch_size=4, val_examples=8, export_dir=None)
+    config = run.RunConfig.of(model="context_encoder_gan", dataset=f"folder:{folder}",
+                              output_dir=str(tmp_path / "run"), steps=4, steps_per_epoch=2, batch_size=4, val_examples=8, export_dir=None)
     keep = _KeepModelAndInterrupt(0)
     with pytest.raises(KeyboardInterrupt):
         run.train(config, extra_callbacks=[keep], verbose=0)
@@ -258,7 +261,7 @@ def test_interrupted_gan_run_resumes_both_optimizers(tmp_path):
     for a, b in zip(saved.weights, restored.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
-    config.export_dir = str(tmp_path / "saved_models")
+    config.runtime.export_dir = str(tmp_path / "saved_models")
     result = run.train(config, verbose=0)
     assert len(result["history"]["d_loss"]) == 1                # only the missing epoch was trained
     assert result["metrics"]["steps"] == 4

@@ -123,9 +123,9 @@ def test_ffhq_white_box_pairs_on_real_faces(faces_dir):
 
 def test_mnist_short_training_loss_decreases_and_exports(tfds_dir, tmp_path):
     """Real MNIST (../shared/data/tensorflow_datasets): a few hundred steps lower the loss; export works."""
-    config = run.RunConfig(model="denoising_ae_mnist", data_dir=tfds_dir, steps=120, batch_size=64,
-                           steps_per_epoch=60, max_examples=2048, val_examples=128, test_examples=2000, seed=1,
-                           output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "sm"))
+    config = run.RunConfig.of(model="denoising_ae_mnist", data_dir=tfds_dir, steps=120, batch_size=64,
+                              steps_per_epoch=60, max_examples=2048, val_examples=128, test_examples=2000, seed=1,
+                              output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "sm"))
     result = run.train(config, verbose=0)
     loss = result["history"]["loss"]
     assert len(loss) == 2 and loss[-1] < loss[0] * 0.8
@@ -160,10 +160,10 @@ def test_fashion_mnist_white_box_short_training_on_real_data(tfds_dir, tmp_path)
                                         max_examples=512).batch(512)))
     # clothes, not digits: Fashion-MNIST's mean intensity is ~0.29 (MNIST's ~0.13)
     assert 0.2 < float(tf.reduce_mean(tf.cast(images, tf.float32))) / 255.0 < 0.4
-    config = run.RunConfig(model="denoising_ae_fashion", data_dir=tfds_dir, steps=120, batch_size=64,
-                           steps_per_epoch=60, max_examples=2048, val_examples=128, test_examples=2000, seed=1,
-                           task_options={"corruption": "white_box"},
-                           output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "sm"))
+    config = run.RunConfig.of(model="denoising_ae_fashion", data_dir=tfds_dir, steps=120, batch_size=64,
+                              steps_per_epoch=60, max_examples=2048, val_examples=128, test_examples=2000, seed=1,
+                              task_options={"corruption": "white_box"},
+                              output_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "sm"))
     result = run.train(config, verbose=0)
     loss = result["history"]["loss"]
     assert len(loss) == 2 and loss[-1] < loss[0]

@@ -117,7 +117,7 @@ def test_a_two_worker_gan_resumes_matches_one_worker_and_only_the_chief_writes(s
             np.testing.assert_allclose(m2[k], v, rtol=2e-3, atol=1e-4, err_msg=k)
     assert m2["steps"] == 2
     config = json.load(open(os.path.join(multi, "config.json")))["config"]
-    assert config["strategy"] == "multi_worker"
+    assert config["runtime"]["strategy"] == "multi_worker"
     assert os.listdir(os.path.join(export, "dcgan_inpaint")) == ["1"]
     assert "Worker 1: trained 2 steps; the chief (worker 0) evaluates and exports." in outs[1]
     assert "SavedModel:" in outs[0] and "SavedModel:" not in outs[1]

@@ -34,10 +34,10 @@ TEST_EXAMPLES = 512
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tfds_dir):
     tmp = tmp_path_factory.mktemp("export")
-    config = run.RunConfig(model="context_encoder", dataset="cifar10", data_dir=tfds_dir,
-                           output_dir=str(tmp / "run"), steps=20, steps_per_epoch=10, batch_size=32,
-                           max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
-                           export_dir=str(tmp / "saved_models"))
+    config = run.RunConfig.of(model="context_encoder", dataset="cifar10", data_dir=tfds_dir,
+                              output_dir=str(tmp / "run"), steps=20, steps_per_epoch=10, batch_size=32,
+                              max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
+                              export_dir=str(tmp / "saved_models"))
     result = run.train(config, verbose=0)
     images = next(iter(data.load_images("cifar10", "test", (32, 32), 3, data_dir=tfds_dir,
                                         max_examples=8).batch(8))).numpy()
@@ -207,10 +207,10 @@ def test_evaluate_saved_model_reproduces_the_runs_own_metrics(trained, tfds_dir)
 
 
 def test_evaluate_saved_model_denoiser_noise_levels(tmp_path, tfds_dir):
-    config = run.RunConfig(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir,
-                           output_dir=str(tmp_path / "run"), steps=10, steps_per_epoch=10, batch_size=32,
-                           max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
-                           export_dir=str(tmp_path / "saved_models"))
+    config = run.RunConfig.of(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir,
+                              output_dir=str(tmp_path / "run"), steps=10, steps_per_epoch=10, batch_size=32,
+                              max_examples=256, val_examples=32, test_examples=TEST_EXAMPLES,
+                              export_dir=str(tmp_path / "saved_models"))
     result = run.train(config, verbose=0)
     ours = evaluation.evaluate_saved_model(result["export_path"], data_dir=tfds_dir, max_examples=TEST_EXAMPLES,
                                            verbose=False)

@@ -77,10 +77,10 @@ def test_registry_entries_and_paper_defaults():
 @pytest.mark.parametrize("model_id,g_updates", [("lsgan", 1), ("dcgan", 2)])
 def test_one_train_step_changes_both_networks(model_id, g_updates):
     spec = registry.get(model_id)
-    config = run.RunConfig(model=model_id).resolved()
+    config = run.RunConfig.of(model=model_id).resolved()
     trainer = adversarial.build_trainer(spec, config)
     assert isinstance(trainer, AdversarialTrainer) and trainer.g_steps == g_updates
-    task = config.task()
+    task = config.task.build()
     images = tf.constant(np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3)), tf.uint8)
     z, x = task.make_pair(images, tf.constant([0, 1], tf.int64))
     assert z.shape == (4, 100) and float(tf.reduce_max(tf.abs(z))) <= 1.0 and x.shape == (4, 64, 64, 3)
@@ -132,7 +132,7 @@ def test_extra_generator_update_recomputes_its_gradient():
 def test_grid_shows_samples_from_a_fixed_z():
     spec = registry.get("lsgan")
     task = spec.task(eval_iterations=2)
-    prior = run.inference_network(adversarial.build_trainer(spec, run.RunConfig(model="lsgan").resolved()))
+    prior = run.inference_network(adversarial.build_trainer(spec, run.RunConfig.of(model="lsgan").resolved()))
     images = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3)), tf.uint8)
     grid = task.grid(prior, images)
     assert grid.shape == (1, 2 * 64, 4 * 64, 3) and grid.dtype == tf.uint8

@@ -288,13 +288,13 @@ def test_a_run_ends_with_batchnorm_statistics_of_its_final_weights(tmp_path, mon
         for i in range(count):
             smooth = np.kron(rng.integers(0, 256, (10, 10, 3)), np.ones((14, 14, 1)))   # 140x140 blocks
             Image.fromarray(smooth.astype(np.uint8)).save(tmp_path / "photos" / split / f"{split}{i}.png")
-    config = run.RunConfig(model="ffdnet", dataset=f"folder:{tmp_path / 'photos'}", steps=3, steps_per_epoch=3,
-                           batch_size=4, val_examples=1, output_dir=str(tmp_path / "run"), export_dir=None,
-                           precision="float32")
+    config = run.RunConfig.of(model="ffdnet", dataset=f"folder:{tmp_path / 'photos'}", steps=3, steps_per_epoch=3,
+                              batch_size=4, val_examples=1, output_dir=str(tmp_path / "run"), export_dir=None,
+                              precision="float32")
     result = run.train(config, verbose=0)
     assert sorted(sources) == ["test", "test", "train"], sources     # validation, test; training
     trained = run.load_run(result["run_dir"])
-    stream = run.training_stream(trained, config.seed + run.BN_STREAM_SEED)
+    stream = run.training_stream(trained, config.runtime.seed + run.BN_STREAM_SEED)
     layers = batchnorm.batchnorm_layers(run.inference_network(trained.model))
     saved = [layer.moving_mean.numpy().copy() for layer in layers]
     assert len(layers) == 10

@@ -261,9 +261,9 @@ def tiny_export(tiny_lama, tmp_path):
 @needs_eval
 def test_smoke_training_exports_a_serving_signature_plain_tensorflow_can_call(tiny_lama, small_bsds, tmp_path,
                                                                              plain_tf):
-    config = run.RunConfig(model="lama_ffc", dataset=f"folder:{small_bsds}", steps=3, steps_per_epoch=3,
-                           batch_size=2, val_examples=2, test_examples=1, output_dir=str(tmp_path / "run"),
-                           export_dir=str(tmp_path / "export"), precision="float32")
+    config = run.RunConfig.of(model="lama_ffc", dataset=f"folder:{small_bsds}", steps=3, steps_per_epoch=3,
+                              batch_size=2, val_examples=2, test_examples=1, output_dir=str(tmp_path / "run"),
+                              export_dir=str(tmp_path / "export"), precision="float32")
     result = run.train(config, verbose=0)
     m = result["metrics"]
     assert m["steps"] == 3 and m["num_images"] == 1

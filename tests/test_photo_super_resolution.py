@@ -97,7 +97,7 @@ def test_training_pairs_are_the_evaluations_downscale_of_the_hr_patch():
 
 def test_training_stream_cuts_hr_patches_of_train_photos_and_downscales_them_in_graph():
     assert os.path.isdir(BSDS), f"{BSDS} not found (../shared/data beside the checkout)"
-    resolved = run.resolve(run.RunConfig(model="imdn_x4", dataset=f"folder:{BSDS}", batch_size=4, max_examples=2))
+    resolved = run.resolve(run.RunConfig.of(model="imdn_x4", dataset=f"folder:{BSDS}", batch_size=4, max_examples=2))
     low, target = next(iter(run.training_stream(resolved, seed=0)))
     assert low.shape == (4, 48, 48, 3) and target.shape == (4, 192, 192, 3)       # the authors' HR patch 192
     np.testing.assert_array_equal(low.numpy(), corruptions.bicubic_downscale(target, 4).numpy())
@@ -140,9 +140,10 @@ def test_benchmark_entries_may_be_named_and_default_to_set5_and_set14(tmp_path, 
     monkeypatch.chdir(ROOT)                                          # the defaults are relative to the root
     spec = registry.get("imdn_x2")
     assert all(os.path.isdir(b) for b in spec.benchmarks), "Set5 / Set14 not found (../shared/data beside the checkout)"
-    assert run.RunConfig(model="imdn_x2", output_dir=str(tmp_path)).resolved().benchmarks == list(spec.benchmarks)
+    resolved = run.RunConfig.of(model="imdn_x2", output_dir=str(tmp_path)).resolved()
+    assert resolved.data.benchmarks == list(spec.benchmarks)
     with pytest.raises(data.DatasetError, match="not a directory"):
-        run.RunConfig(model="imdn_x2", benchmarks=[f"B100={tmp_path / 'nope'}"]).resolved()
+        run.RunConfig.of(model="imdn_x2", benchmarks=[f"B100={tmp_path / 'nope'}"]).resolved()
 
 
 # --- one short training through train.py's code path, shared by the export, warm-start and predict tests ------

@@ -101,7 +101,7 @@ def test_network_parameter_counts(model_id):
     (counted there from the paper's or the network's layer table), so adding a model is one folder and its test
     file."""
     spec = registry.get(model_id)
-    config = run.RunConfig(model=model_id, precision="float32").resolved()
+    config = run.RunConfig.of(model=model_id, precision="float32").resolved()
     model = run.build_training_model(spec, config)
     generator = getattr(model, "generator", model)
     discriminator = model.discriminator.count_params() if spec.discriminator_params is not None else None
@@ -139,8 +139,8 @@ def _export_under(policy, spec, model_id, images, path):
     """Builds `model_id` under `policy`, takes one training step on `images` where `_train_step_on_this_machine`
     (finite losses, float32 variables), checks the inference network's outputs are float32 (before paste-back),
     runs the task's evaluation and exports it to `path`. Returns the exported network's parameter count."""
-    config = run.RunConfig(model=model_id, precision=policy, task_options=QUICK_RUN_TASK_OPTIONS.get(model_id)).resolved()
-    task = config.task()
+    config = run.RunConfig.of(model=model_id, precision=policy, task_options=QUICK_RUN_TASK_OPTIONS.get(model_id)).resolved()
+    task = config.task.build()
     with precision.policy_scope(policy):
         model = run.build_training_model(spec, config)
         x, y = task.make_pair(images, seed=tf.constant([1, 2], tf.int64))
@@ -214,8 +214,8 @@ def test_quick_run_trains_evaluates_and_exports(model_id, quick_run):
     assert card["id"] == model_id and card["steps"] == 2
     with open(os.path.join(result["run_dir"], "config.json")) as f:
         recorded = json.load(f)["config"]
-    assert recorded["model"] == model_id and recorded["test_examples"] == 2
-    assert recorded["precision"] == precision.default_for(spec.precision) == card["precision"]
+    assert recorded["task"]["model"] == model_id and recorded["data"]["test_examples"] == 2
+    assert recorded["trainer"]["precision"] == precision.default_for(spec.precision) == card["precision"]
     _check_signatures({card["precision"]: result["export_path"]}, card["parameters"])
 
 

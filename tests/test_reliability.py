@@ -21,7 +21,7 @@ def _config(tmp_path, tfds_dir, **kw):
                 steps=20, steps_per_epoch=10, batch_size=16, max_examples=128, val_examples=16, test_examples=64,
                 export_dir=None)
     base.update(kw)
-    return run.RunConfig(**base)
+    return run.RunConfig.of(**base)
 
 
 class PoisonAtEpoch(keras.callbacks.Callback):
@@ -51,7 +51,7 @@ def test_a_diverged_run_stops_keeps_the_last_good_checkpoint_and_resumes(tmp_pat
     config = _config(tmp_path, tfds_dir, model="context_encoder_gan")   # GAN trackers: d_loss, g_loss, ...
     with pytest.raises(callbacks.TrainingDiverged, match="training diverged at step 1[01]: .*g_loss = nan"):
         run.train(config, extra_callbacks=[PoisonAtEpoch(1)], verbose=0)
-    meta = json.load(open(os.path.join(config.output_dir, "checkpoints", "training_metadata.json")))
+    meta = json.load(open(os.path.join(config.runtime.output_dir, "checkpoints", "training_metadata.json")))
     assert meta["epoch"] == 1                                    # epoch 2 (diverged) was never saved
     kept = run.load_trained_model(config.resolved())
     assert all(np.isfinite(w.numpy()).all() for w in kept.weights)
@@ -62,7 +62,7 @@ def test_a_diverged_run_stops_keeps_the_last_good_checkpoint_and_resumes(tmp_pat
 def test_a_corrupted_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, tfds_dir, capsys):
     config = _config(tmp_path, tfds_dir)
     run.train(config, verbose=0)
-    ckpt = os.path.join(config.output_dir, "checkpoints", run.WEIGHTS_FILE)
+    ckpt = os.path.join(config.runtime.output_dir, "checkpoints", run.WEIGHTS_FILE)
     assert os.path.exists(ckpt + ".bkp")                          # double_checkpoint keeps the previous epoch
     with open(ckpt, "r+b") as f:                                  # what a kill during the write leaves
         f.truncate(os.path.getsize(ckpt) // 2)
@@ -79,7 +79,7 @@ def test_a_kill_inside_a_checkpoint_write_resumes_at_the_weights_epoch(tmp_path,
     resume after the epoch the weights hold and end at exactly the schedule's step count."""
     config = _config(tmp_path, tfds_dir, steps=6, steps_per_epoch=2, batch_size=8, max_examples=32, val_examples=8,
                      test_examples=8)
-    meta = os.path.join(config.output_dir, "checkpoints", "training_metadata.json")
+    meta = os.path.join(config.runtime.output_dir, "checkpoints", "training_metadata.json")
     with pytest.raises(KeyboardInterrupt):
         run.train(config, extra_callbacks=[interrupt_after_epoch(0)], verbose=0)   # epoch 1 saved: 2 steps
     with open(meta, "w") as f:
@@ -153,7 +153,7 @@ def test_deterministic_runs_give_identical_weights(tmp_path, tfds_dir):
                            cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-2000:]
         with open(out / "config.json") as f:
-            assert json.load(f)["config"]["deterministic"] is True
+            assert json.load(f)["config"]["runtime"]["deterministic"] is True
         with h5py.File(out / "checkpoints" / "latest.weights.h5", "r") as f:
             arrays = []
             f.visititems(lambda k, v: arrays.append((k, v[()])) if isinstance(v, h5py.Dataset) else None)
@@ -174,12 +174,12 @@ def test_deterministic_flag_turns_op_determinism_on_and_only_then(tmp_path, tfds
     calls = []
     monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(1))
     for flag in (False, True):
-        run.train(run.RunConfig(model="context_encoder", deterministic=flag, steps=1, batch_size=8, max_examples=16,
-                                val_examples=8, test_examples=8, data_dir=tfds_dir,
-                                output_dir=str(tmp_path / str(flag)), export_dir=None), verbose=0)
+        run.train(run.RunConfig.of(model="context_encoder", deterministic=flag, steps=1, batch_size=8, max_examples=16,
+                                   val_examples=8, test_examples=8, data_dir=tfds_dir,
+                                   output_dir=str(tmp_path / str(flag)), export_dir=None), verbose=0)
         assert len(calls) == int(flag)
         with open(tmp_path / str(flag) / "config.json") as f:
-            assert json.load(f)["config"]["deterministic"] is flag          # recorded with the run
+            assert json.load(f)["config"]["runtime"]["deterministic"] is flag   # recorded with the run
 
 
 def _completed(meta_path):
@@ -230,7 +230,7 @@ def test_a_sigkill_during_export_leaves_no_visible_version(tmp_path, tfds_dir):
     config = _config(tmp_path, tfds_dir, steps=2, steps_per_epoch=2)
     run.train(config, verbose=0)
     root = tmp_path / "exports"
-    args = [sys.executable, "export.py", f"--run_dir={config.output_dir}", f"--export_dir={root}"]
+    args = [sys.executable, "export.py", f"--run_dir={config.runtime.output_dir}", f"--export_dir={root}"]
     p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     model_root = root / "context_encoder"
     deadline = time.time() + 240

@@ -84,8 +84,8 @@ def test_shipped_model_passes_the_shared_export_checker(path):
 
 
 def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
-    """`--init_from` (RunConfig.init_from): a new run starts from the shipped denoising_ae_mnist/1's weights, so
-    after one step of a tiny learning rate it denoises like the shipped model (well above the noisy input),
+    """`--init_from` (RunConfig.trainer.init_from): a new run starts from the shipped denoising_ae_mnist/1's
+    weights, so after one step of a tiny learning rate it denoises like the shipped model (well above the noisy input),
     where a fresh network does not; its card names the source and counts its steps. A source of another model
     id is refused before any training."""
     from keras_inpaint.training import run
@@ -93,10 +93,10 @@ def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
     source = os.path.join(SAVED, "denoising_ae_mnist", "1")
 
     def tiny(init_from, name):
-        return run.train(run.RunConfig(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir, steps=1,
-                                       learning_rate=1e-9, max_examples=128, val_examples=16, test_examples=64,
-                                       output_dir=str(tmp_path / name), export_dir=str(tmp_path / "exports"),
-                                       init_from=init_from), verbose=0)
+        return run.train(run.RunConfig.of(model="denoising_ae_mnist", dataset="mnist", data_dir=tfds_dir, steps=1,
+                                          learning_rate=1e-9, max_examples=128, val_examples=16, test_examples=64,
+                                          output_dir=str(tmp_path / name), export_dir=str(tmp_path / "exports"),
+                                          init_from=init_from), verbose=0)
 
     tuned, fresh = tiny(source, "tuned"), tiny(None, "fresh")
     m, f = tuned["metrics"], fresh["metrics"]
@@ -105,9 +105,9 @@ def test_a_run_fine_tunes_from_a_shipped_model(tmp_path, tfds_dir):
     assert card["init_from"] == {"path": source, "id": "denoising_ae_mnist", "steps": 24000}
     assert card["total_steps"] == 24001 and card["steps"] == 1
     with pytest.raises(ValueError, match="is an export of 'denoising_ae_mnist', not of 'context_encoder'"):
-        run.train(run.RunConfig(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, steps=1,
-                                max_examples=64, output_dir=str(tmp_path / "other"), export_dir=None,
-                                init_from=source), verbose=0)
+        run.train(run.RunConfig.of(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, steps=1,
+                                   max_examples=64, output_dir=str(tmp_path / "other"), export_dir=None,
+                                   init_from=source), verbose=0)
     assert not os.path.exists(tmp_path / "other" / "checkpoints")
 
 
@@ -122,7 +122,7 @@ def test_a_fine_tuned_gan_starts_from_the_shipped_generator_with_a_fresh_discrim
 
     path = os.path.join(SAVED, "context_encoder_gan", "1")
     spec = registry.get("context_encoder_gan")
-    model = run.build_training_model(spec, run.RunConfig(model=spec.id, precision="float32").resolved())
+    model = run.build_training_model(spec, run.RunConfig.of(model=spec.id, precision="float32").resolved())
     fresh_d = [w.numpy().copy() for w in model.discriminator.weights]
     fresh_g = [w.numpy().copy() for w in model.generator.weights]
     copied = run.warm_start(run.inference_network(model), path, spec.id)

@@ -136,11 +136,12 @@ def test_benchmarks_config_defaults_and_errors(benchmarks_dir, tmp_path, monkeyp
     """sr_autoencoder scores Set5/Set14 by default where the folders exist; a missing folder or a fixed-size
     model fails before any data is loaded."""
     monkeypatch.chdir(os.path.join(os.path.dirname(__file__), ".."))     # defaults are relative to the root
-    resolved = run.RunConfig(model="sr_autoencoder", output_dir=str(tmp_path)).resolved()
+    resolved = run.RunConfig.of(model="sr_autoencoder", output_dir=str(tmp_path)).resolved()
     expected = [p for p in registry.get("sr_autoencoder").benchmarks if os.path.isdir(p)]
-    assert resolved.benchmarks == expected and len(expected) == 2
-    assert run.RunConfig(model="sr_autoencoder", benchmarks=[], output_dir=str(tmp_path)).resolved().benchmarks == []
+    assert resolved.data.benchmarks == expected and len(expected) == 2
+    none = run.RunConfig.of(model="sr_autoencoder", benchmarks=[], output_dir=str(tmp_path)).resolved()
+    assert none.data.benchmarks == []
     with pytest.raises(data.DatasetError, match="not a directory"):
-        run.RunConfig(model="sr_autoencoder", benchmarks=[str(tmp_path / "nope")]).resolved()
+        run.RunConfig.of(model="sr_autoencoder", benchmarks=[str(tmp_path / "nope")]).resolved()
     with pytest.raises(ValueError, match="fixed 32x32"):
-        run.RunConfig(model="context_encoder", benchmarks=[os.path.join(benchmarks_dir, "Set5")]).resolved()
+        run.RunConfig.of(model="context_encoder", benchmarks=[os.path.join(benchmarks_dir, "Set5")]).resolved()

@@ -17,7 +17,7 @@ def _config(tmp_path, tfds_dir, **kw):
     base = dict(model="context_encoder", dataset="cifar10", data_dir=tfds_dir, output_dir=str(tmp_path / "run"),
                 steps=40, steps_per_epoch=20, batch_size=32, max_examples=512, val_examples=64)
     base.update(kw)
-    return run.RunConfig(**base)
+    return run.RunConfig.of(**base)
 
 
 def saved_models_snapshot() -> dict[str, tuple[int, int]]:
@@ -41,7 +41,8 @@ def test_short_run_learns_writes_run_dir_and_beats_nothing_silently(tmp_path, tf
     for name in ("config.json", "metrics.json", "grid.png", "checkpoints", "logs"):
         assert os.path.exists(os.path.join(d, name)), name
     cfg = json.load(open(os.path.join(d, "config.json")))
-    assert cfg["config"]["batch_size"] == 32 and cfg["config"]["steps"] == 60 and "tensorflow" in cfg["versions"]
+    trainer = cfg["config"]["trainer"]                         # grouped: task, data, trainer, runtime
+    assert trainer["batch_size"] == 32 and trainer["steps"] == 60 and "tensorflow" in cfg["versions"]
     m = json.load(open(os.path.join(d, "metrics.json")))
     assert m["num_images"] == 256 and m["steps"] == 60
     # the run's own test scores are what evaluate.py measures on its export (same images, protocol and weights)
@@ -69,7 +70,7 @@ def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch
     config = _config(tmp_path, tfds_dir, export_dir=None, test_examples=256)
     with pytest.raises(KeyboardInterrupt):
         run.train(config, extra_callbacks=[interrupt_after_epoch(0)], verbose=0)
-    meta = json.load(open(os.path.join(config.output_dir, "checkpoints", "training_metadata.json")))
+    meta = json.load(open(os.path.join(config.runtime.output_dir, "checkpoints", "training_metadata.json")))
     assert meta["epoch"] == 1
     interrupted = run.load_trained_model(config.resolved())
     assert int(interrupted.optimizer.iterations.numpy()) == 20
@@ -78,7 +79,7 @@ def test_interrupted_run_resumes_from_last_epoch(tmp_path, tfds_dir, monkeypatch
     assert len(result["history"]["loss"]) == 1                 # only the missing epoch was trained
     assert result["metrics"]["steps"] == 40                    # optimizer state (step count) was restored
     # training-loss scalars continue on the global step after the resume (not drawn over steps 10, 20 again)
-    assert _logged_steps(os.path.join(config.output_dir, "logs", "train"), "batch_loss") == [10, 20, 30, 40]
+    assert _logged_steps(os.path.join(config.runtime.output_dir, "logs", "train"), "batch_loss") == [10, 20, 30, 40]
 
     again = run.train(config, verbose=0)                       # finished run: nothing left to train
     assert again["history"] == {} or len(again["history"].get("loss", [])) == 0
@@ -162,6 +163,69 @@ def test_every_trainer_and_task_option_is_a_documented_flag(help_text):
                 assert value is None or type(value) is option.type, (spec.id, name, value, option.type)
                 assert value is None or option.choices is None or value in option.choices, (spec.id, name, value)
     assert re.search(r"--\[no\]download: .*\n(.*\n)*?\s+\(default: 'false'\)", help_text)
+
+
+def test_every_run_setting_is_a_documented_flag(help_text):
+    """The run's settings are declared once, as typed fields of `RunConfig`'s groups (task, data, trainer, runtime)
+    with help text (issue 35): every one but the task / trainer options (a flag per option) is a train.py flag of
+    its type, default, help text and choices, and `RunConfig.of` takes them all by name."""
+    blocks = _flag_blocks(help_text)
+    squeezed = {name: re.sub(r"\s", "", block) for name, block in blocks.items()}
+    settings = run.setting_fields()
+    assert [s.group for s in settings if s.required] == ["task"] and settings[0].name == "model"
+    assert {s.group for s in settings} == {"task", "data", "trainer", "runtime"}
+    names = [s.name for s in settings]
+    assert len(names) == len(set(names))
+    assert set(run.RunConfig.of(model="context_encoder").flat()) == set(names) | {"task_options", "trainer_options"}
+    for s in settings:
+        assert s.help.strip(), f"{s.name}: no help text"
+        block = blocks.get(s.name)
+        assert block is not None, f"--{s.name}: not a train.py flag"
+        assert block.lstrip().startswith("--[no]" if s.type is bool else f"--{s.name}:"), block
+        assert re.sub(r"\s", "", s.help) in squeezed[s.name], f"--{s.name}: help text differs"
+        if s.choices is not None:
+            assert f"<{'|'.join(s.choices)}>" in squeezed[s.name], f"--{s.name}: choices"
+        else:
+            kind = {int: "(an integer)", float: "(a number)", list: "(a comma separated list)"}.get(s.type)
+            assert kind is None or kind in block, f"--{s.name}: not a {s.type.__name__} flag"
+        if s.default is None:
+            assert "(default: '" not in block, f"--{s.name}: default not None"
+        else:
+            shown = str(s.default).lower() if isinstance(s.default, bool) else str(s.default)
+            assert f"(default:'{shown}')" in squeezed[s.name], f"--{s.name}: default differs"
+
+
+def test_config_json_is_grouped_and_old_flat_ones_still_load(tmp_path):
+    """`<run_dir>/config.json` records the resolved settings grouped (task, data, trainer, runtime) and
+    `RunConfig.load` reads them back; it also reads the flat format of run directories written before the grouping
+    (settings it does not know ignored, missing ones at their defaults), so old runs still export."""
+    resolved = run.resolve(run.RunConfig.of(model="context_encoder", steps=7, max_examples=64, seed=3,
+                                            output_dir=str(tmp_path / "new")))
+    run.write_config(resolved)
+    written = json.load(open(tmp_path / "new" / "config.json"))["config"]
+    assert list(written) == ["task", "data", "trainer", "runtime"]
+    assert (written["task"]["model"], written["trainer"]["steps"], written["runtime"]["seed"]) == ("context_encoder",
+                                                                                                    7, 3)
+    assert run.RunConfig.load(str(tmp_path / "new")) == resolved.config
+
+    flat = {"model": "imdn_x3", "dataset": "folder:../shared/data/photos/bsds500", "data_dir": None,
+            "output_dir": "/somewhere/runs/imdn_x3", "steps": 10000, "batch_size": 16, "learning_rate": 0.0002,
+            "seed": 0, "max_examples": None, "val_examples": 1000, "test_examples": None, "steps_per_epoch": 500,
+            "steps_per_execution": 1, "jit_compile": False, "deterministic": False, "download": False,
+            "export_dir": "/somewhere/runs/imdn_x3_export", "task_options": {}, "trainer_options": {},
+            "benchmarks": ["../shared/data/benchmarks/Set5", "../shared/data/benchmarks/Set14"],
+            "precision": "mixed_bfloat16", "strategy": "default", "devices": None,
+            "a_retired_setting": 1}                      # no tpu, init_from: written before they existed
+    (tmp_path / "old").mkdir()
+    with open(tmp_path / "old" / "config.json", "w") as f:
+        json.dump({"config": flat, "paper": "IMDN", "versions": {}, "git": "unknown"}, f)
+    old = run.RunConfig.load(str(tmp_path / "old"))
+    assert old == run.RunConfig.of(**{k: v for k, v in flat.items() if k != "a_retired_setting"})
+    assert (old.task.model, old.data.dataset, old.trainer.steps, old.trainer.precision, old.runtime.export_dir,
+            old.trainer.init_from, old.runtime.tpu) == ("imdn_x3", flat["dataset"], 10000, "mixed_bfloat16",
+                                                        flat["export_dir"], None, None)
+    with pytest.raises(TypeError, match="unknown setting.*stepz"):
+        run.RunConfig.of(model="context_encoder", stepz=1)
 
 
 def test_missing_dataset_is_a_clear_cli_error(tmp_path):

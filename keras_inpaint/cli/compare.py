@@ -69,7 +69,7 @@ def main(argv=None) -> int:
         if task.latent_search:
             inpainter = task.inpainter(network, refiner=refiner)
             iterations = args.iterations or task.eval_iterations
-            name = f"{config.model} + z-search ({iterations} it.)"
+            name = f"{config.task.model} + z-search ({iterations} it.)"
 
             def latent(images, mask, i, inpainter=inpainter, iterations=iterations, name=name):
                 # the z start the task's own evaluation uses (seeded by the pixels, so every row sees the same z)
@@ -83,18 +83,18 @@ def main(argv=None) -> int:
             def conditional(images, mask, i, task=task, network=network):
                 return to_uint8(task.restore(network, images, mask=mask)["restored"], task.value_range)
 
-            methods[config.model] = tf.function(conditional)
+            methods[config.task.model] = tf.function(conditional)
         else:
-            raise SystemExit(f"error: {run_dir} is a {config.model} run, not a face inpainter "
+            raise SystemExit(f"error: {run_dir} is a {config.task.model} run, not a face inpainter "
                              "(lsgan, dcgan or dcgan_inpaint)")
         hole = hole or task.hole
     spec, first = first.spec, first.config
-    images = data.load_images(first.dataset, "test", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=first.data_dir, crop=spec.crop, max_examples=args.num_images)
+    images = data.load_images(first.data.dataset, "test", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=first.data.data_dir, crop=spec.crop, max_examples=args.num_images)
     results, grid = evaluation.compare_inpainters(methods, images, hole, args.batch_size,
                                                   grid_images=6 if args.grid else 0)
     n = next(iter(results.values()))["num_images"]
-    title = f"{n} held-back faces of {first.dataset}, centre {hole}x{hole} hole"
+    title = f"{n} held-back faces of {first.data.dataset}, centre {hole}x{hole} hole"
     print(evaluation.format_comparison(results, title))
     return _write(args, results, grid, "masked")
 

@@ -27,8 +27,8 @@ def main(argv=None) -> int:
     if not task.latent_search:
         raise SystemExit(f"error: {args.run_dir} is a {spec.id} run, not a z-search prior (lsgan, dcgan)")
     inpainter = task.inpainter(checkpoints.inference_network(run.model))
-    images = data.load_images(config.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
-                              data_dir=config.data_dir, crop=spec.crop, max_examples=args.num_images)
+    images = data.load_images(config.data.dataset, "train", spec.image_shape[:2], spec.image_shape[2],
+                              data_dir=config.data.data_dir, crop=spec.crop, max_examples=args.num_images)
     path = latent_inpainting.build_refinement_cache(inpainter, images, args.cache, iterations=args.iterations,
                                   batch_size=args.batch_size, hole=task.hole, seed=args.seed)
     print(f"Wrote {path}")

@@ -34,7 +34,7 @@ class SuperResolution(Task):
     """
 
     family = "super_resolution"
-    any_size = True   # whole images of any size can be scored (benchmark folders, RunConfig.benchmarks)
+    any_size = True   # whole images of any size can be scored (benchmark folders, RunConfig.data.benchmarks)
     value_range = (0.0, 1.0)
 
     def __init__(self, image_shape=(120, 120, 3), scale: int = 3, multiple: int = 4, value_range=(0.0, 1.0)):

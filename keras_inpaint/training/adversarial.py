@@ -306,16 +306,16 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
     """The compiled `AdversarialTrainer` of a GAN registry entry: `spec.adversarial` (a
     `keras_inpaint.registry.Adversarial`: discriminator, adversarial loss; the generator is `spec.build_network`)
     with the resolved trainer options `options` (a run's `Run.trainer_options`, resolved once by
-    `training.config.resolve`; None: `spec.resolve_trainer_options(config.trainer_options)`, `spec.trainer_options`
-    overridden by `config.trainer_options`). Call inside the strategy scope.
+    `training.config.resolve`; None: `spec.resolve_trainer_options(config.trainer.trainer_options)`,
+    `spec.trainer_options` overridden by `config.trainer.trainer_options`). Call inside the strategy scope.
 
     `options["sync_bn"]` is resolved to a bool (True iff the current `tf.distribute` strategy has more than one
     replica, unless set) and passed as `synchronized=` to each network builder that the recipe declares takes it
     (`generator_takes_sync`, `discriminator_takes_sync`: the networks with synchronizable BatchNorm). Options
     the entry does not list take their `registry.TrainerOptions` default. Both optimisers are Adam with the
-    spec's betas; the generator's learning rate is `config.learning_rate` (else the spec's), the discriminator's
-    `options["d_learning_rate"]` scaled by the same factor as the generator's unless it was overridden
-    explicitly (None: the generator's). An entry with `content=False` is an unconditional (z -> image) GAN: no
+    spec's betas; the generator's learning rate is `config.trainer.learning_rate` (else the spec's), the
+    discriminator's `options["d_learning_rate"]` scaled by the same factor as the generator's unless it was
+    overridden explicitly (None: the generator's). An entry with `content=False` is an unconditional (z -> image) GAN: no
     content loss, whatever the options.
 
     Raises:
@@ -326,13 +326,13 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
     recipe = spec.adversarial
     if recipe is None:
         raise ValueError(f"model {spec.id!r} is not a GAN (its registry entry has no `adversarial` recipe)")
-    overrides = dict(config.trainer_options or {})     # what the run set (d_learning_rate: kept as it is)
+    overrides = dict(config.trainer.trainer_options or {})     # what the run set (d_learning_rate: kept as it is)
     if options is None:
         options = spec.resolve_trainer_options(overrides)
     opts = {**dataclasses.asdict(_DEFAULT), **options}
     if opts["sync_bn"] is None:
         opts["sync_bn"] = tf.distribute.get_strategy().num_replicas_in_sync > 1
-    g_lr = config.learning_rate or spec.learning_rate
+    g_lr = config.trainer.learning_rate or spec.learning_rate
     if overrides.get("d_learning_rate") is not None:
         d_lr = float(overrides["d_learning_rate"])
     elif opts["d_learning_rate"] is not None:
@@ -350,7 +350,7 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
         generator, discriminator, adversarial_loss=recipe.loss, content_loss=content_fn,
         content_weight=opts["content_weight"], adversarial_weight=opts["adversarial_weight"],
         d_steps=opts["d_steps"], gradient_penalty_weight=opts["gradient_penalty"],
-        real_label_smoothing=opts["real_label_smoothing"], discriminator_view=recipe.view, seed=config.seed,
+        real_label_smoothing=opts["real_label_smoothing"], discriminator_view=recipe.view, seed=config.runtime.seed,
         g_steps=opts["g_steps"], inference_builder=recipe.inference,
         feature_matching_weight=opts["feature_matching"], name=f"{spec.id}_trainer")
     d_optimizer = keras.optimizers.Adam(d_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="d_adam")
@@ -360,7 +360,7 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
     trainer.compile(
         keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
         d_optimizer,
-        jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+        jit_compile=config.trainer.jit_compile, steps_per_execution=config.trainer.steps_per_execution)
     return trainer
 
 

@@ -36,8 +36,8 @@ def build_training_model(spec: registry.ModelSpec, config: RunConfig,
     if spec.adversarial is not None:
         return adversarial.build_trainer(spec, config, trainer_options)
     model = spec.build_network()
-    model.compile(optimizer=spec.make_optimizer(config.learning_rate, config.steps), loss=spec.loss,
-                  jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+    model.compile(optimizer=spec.make_optimizer(config.trainer.learning_rate, config.trainer.steps), loss=spec.loss,
+                  jit_compile=config.trainer.jit_compile, steps_per_execution=config.trainer.steps_per_execution)
     return model
 
 
@@ -65,11 +65,11 @@ def load_trained_model(config: RunConfig, spec: registry.ModelSpec | None = None
     is unreadable).
 
     Raises FileNotFoundError if there is none."""
-    spec = spec or registry.get(config.model)
-    path = os.path.join(config.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
+    spec = spec or registry.get(config.task.model)
+    path = os.path.join(config.runtime.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}: train the run first (python train.py ...)")
-    with precision.policy_scope(config.precision or spec.precision):
+    with precision.policy_scope(config.trainer.precision or spec.precision):
         model = build_training_model(spec, config, trainer_options)
     model.optimizer.build(model.trainable_variables)
     _load_checkpoint(model, os.path.dirname(path))
@@ -151,8 +151,8 @@ def _read_epoch(meta_path: str) -> int | None:
 
 def resume_point(config: RunConfig) -> tuple[int, int]:
     """(completed epochs, training step) that re-running `config`'s command resumes from (0, 0 if none)."""
-    done = _read_epoch(os.path.join(config.output_dir, CHECKPOINT_DIR, METADATA_FILE)) or 0
-    return done, done * config.steps_per_epoch
+    done = _read_epoch(os.path.join(config.runtime.output_dir, CHECKPOINT_DIR, METADATA_FILE)) or 0
+    return done, done * config.trainer.steps_per_epoch
 
 
 def load_run(run_dir: str) -> Run:
@@ -164,7 +164,7 @@ def load_run(run_dir: str) -> Run:
       FileNotFoundError: no config.json or no checkpoint in `run_dir`. ValueError: a config of an unknown model.
     """
     config = RunConfig.load(run_dir)
-    config.output_dir = run_dir
+    config.runtime.output_dir = run_dir
     run = resolve(config)
     run.model = load_trained_model(run.config, run.spec, run.trainer_options)
     return run

@@ -37,7 +37,8 @@ from keras_inpaint.training.callbacks import (DeferredCtrlC, ImageMetricsCallbac
 from keras_inpaint.training.checkpoints import (CHECKPOINT_DIR, WEIGHTS_FILE, build_training_model,  # noqa: F401
                                                 inference_network, load_run, load_trained_model, restore_checkpoint,
                                                 resume_point, trained_steps)
-from keras_inpaint.training.config import (RUN_EXPORT, Run, RunConfig, default_output_dir, resolve,  # noqa: F401
+from keras_inpaint.training.config import (RUN_EXPORT, DataConfig, Run, RunConfig, RuntimeConfig,  # noqa: F401
+                                           TaskConfig, TrainerConfig, default_output_dir, resolve, setting_fields,
                                            write_config)
 
 GRID_IMAGES = 8
@@ -60,8 +61,8 @@ def _images(run: Run, split: str, limit: int | None = None, validation: bool = F
     size, crop = spec.image_shape[:2], spec.crop
     if validation and crop == data.PATCHES:
         size, crop = (PHOTO_VALIDATION_CROP, PHOTO_VALIDATION_CROP), "centre"
-    return data.load_images(config.dataset, split, size, spec.image_shape[2], data_dir=config.data_dir, crop=crop,
-                            max_examples=limit, download=config.download, test_ids=spec.test_ids)
+    return data.load_images(config.data.dataset, split, size, spec.image_shape[2], data_dir=config.data.data_dir,
+                            crop=crop, max_examples=limit, download=config.data.download, test_ids=spec.test_ids)
 
 
 def training_stream(run: Run, seed: int, images: tf.data.Dataset | None = None) -> tf.data.Dataset:
@@ -72,11 +73,11 @@ def training_stream(run: Run, seed: int, images: tf.data.Dataset | None = None) 
     it here."""
     config, spec, task = run.config, run.spec, run.task
     if images is None:
-        images = _images(run, "train", config.max_examples)
+        images = _images(run, "train", config.data.max_examples)
     if spec.crop == data.PATCHES:
-        return data.patch_pipeline(images, spec.image_shape[0], config.batch_size, task.make_pair, seed=seed,
+        return data.patch_pipeline(images, spec.image_shape[0], config.trainer.batch_size, task.make_pair, seed=seed,
                                    patches_per_photo=spec.patches_per_photo)
-    return data.training_pipeline(images, config.batch_size, task.make_pair, seed=seed)
+    return data.training_pipeline(images, config.trainer.batch_size, task.make_pair, seed=seed)
 
 
 def _first_images(ds: tf.data.Dataset, n: int, run: Run | None = None, split: str = "test") -> tf.Tensor:
@@ -88,20 +89,20 @@ def _first_images(ds: tf.data.Dataset, n: int, run: Run | None = None, split: st
     try:
         return next(iter(ds.batch(n)))
     except StopIteration:
-        name = run.config.dataset if run is not None else "the dataset"
+        name = run.config.data.dataset if run is not None else "the dataset"
         raise data.DatasetError(f"{name}: no readable image in its {split!r} split (every file failed to decode: "
                                 "not an image, truncated or empty)") from None
 
 
 def train(config: RunConfig | Run, extra_callbacks=(), verbose=None,
           strategy: tf.distribute.Strategy | None = None) -> dict:
-    """Trains (or resumes) `config.model`, evaluates it on the test split and exports it.
+    """Trains (or resumes) `config.task.model`, evaluates it on the test split and exports it.
 
     `config` is resolved once (`resolve`; or pass the `Run` it returned) and that `Run` (settings, registry
     entry, task, trainer options) is what the training, the test evaluation and the export use. `strategy` is
     the run's `tf.distribute` strategy when the caller made it already (train.py makes it first of all); None
-    makes it from `config.strategy` (`distribute.make_strategy`). The run goes through the stages of the module
-    docstring, each input pipeline built once.
+    makes it from `config.runtime.strategy` (`distribute.make_strategy`). The run goes through the stages of the
+    module docstring, each input pipeline built once.
 
     Returns a dict with `run_dir`, `history` (Keras logs per epoch of this invocation), `metrics` (test set)
     and `export_path` (`<export_dir>/<model>/<N>`, by default inside the run directory, `<output_dir>/export`;
@@ -110,7 +111,7 @@ def train(config: RunConfig | Run, extra_callbacks=(), verbose=None,
       ValueError: unknown model id or bad settings; data.DatasetError: dataset not found or empty.
     """
     run = as_run(config)
-    with precision.policy_scope(run.config.precision):
+    with precision.policy_scope(run.config.trainer.precision):
         state = _build(run, strategy)
         try:
             _restore(state)
@@ -148,20 +149,20 @@ class _Training:
     @property
     def log_dir(self) -> str:
         """The run's TensorBoard folder."""
-        return os.path.join(self.run.config.output_dir, "logs")
+        return os.path.join(self.run.config.runtime.output_dir, "logs")
 
 
 def _build(run: Run, strategy: tf.distribute.Strategy | None) -> _Training:
     """Stage `build`: seeds, the strategy (made here unless given), config.json (the chief), and the compiled
     training model built in the strategy's scope with the run's resolved trainer options."""
     config = run.config
-    keras.utils.set_random_seed(config.seed)
-    if config.deterministic:
+    keras.utils.set_random_seed(config.runtime.seed)
+    if config.runtime.deterministic:
         # Every op (tf.data included) runs its deterministic kernel: the same seed gives the same weights,
         # run after run, at some cost in speed. It holds for the rest of the process.
         tf.config.experimental.enable_op_determinism()
     if strategy is None:
-        strategy = distribute.make_strategy(config.strategy, config.devices, config.tpu)
+        strategy = distribute.make_strategy(config.runtime.strategy, config.runtime.devices, config.runtime.tpu)
     chief = distribute.is_chief(strategy)
     if chief:
         write_config(run)
@@ -175,19 +176,19 @@ def _restore(state: _Training) -> None:
     chief restore a scratch copy of the chief's checkpoints and write theirs there); a fresh run with
     `init_from` starts from that export's weights instead (`warm_start`)."""
     config = state.run.config
-    state.checkpoints = os.path.join(config.output_dir, CHECKPOINT_DIR)
+    state.checkpoints = os.path.join(config.runtime.output_dir, CHECKPOINT_DIR)
     if not state.chief:
         state.scratch = tempfile.mkdtemp(prefix=f"keras_inpaint-worker{distribute.worker_index(state.strategy)}-")
         if os.path.isdir(state.checkpoints):
             shutil.copytree(state.checkpoints, state.scratch, dirs_exist_ok=True)
         state.checkpoints = state.scratch
     with state.strategy.scope():
-        state.done = restore_checkpoint(state.model, state.checkpoints, config.steps_per_epoch)
+        state.done = restore_checkpoint(state.model, state.checkpoints, config.trainer.steps_per_epoch)
     if state.done and state.chief:
-        print(f"Resuming {config.output_dir} from epoch {state.done}/{config.epochs} "
-              f"(step {state.done * config.steps_per_epoch}).")
-    if config.init_from and not state.done:     # a resumed run continues from its own checkpoint instead
-        warm_start(state.network, config.init_from, config.model)
+        print(f"Resuming {config.runtime.output_dir} from epoch {state.done}/{config.trainer.epochs} "
+              f"(step {state.done * config.trainer.steps_per_epoch}).")
+    if config.trainer.init_from and not state.done:     # a resumed run continues from its own checkpoint instead
+        warm_start(state.network, config.trainer.init_from, config.task.model)
 
 
 def _inputs(state: _Training) -> None:
@@ -199,19 +200,19 @@ def _inputs(state: _Training) -> None:
     run, config, task = state.run, state.run.config, state.run.task
 
     def stream() -> tf.data.Dataset:
-        state.train_images = _images(run, "train", config.max_examples)
+        state.train_images = _images(run, "train", config.data.max_examples)
         # a clear error, not a hang, when no training image decodes (all of them are tried, not just the first)
         _first_images(state.train_images, 1, run, "train")
-        return training_stream(run, config.seed + state.done, state.train_images)
+        return training_stream(run, config.runtime.seed + state.done, state.train_images)
 
-    state.train_ds = distribute.distribute_training_input(state.strategy, stream, config.batch_size)
-    state.val_task, val_examples = task.validation_view(config.val_examples)
+    state.train_ds = distribute.distribute_training_input(state.strategy, stream, config.trainer.batch_size)
+    state.val_task, val_examples = task.validation_view(config.data.val_examples)
     if state.val_task is not task and state.chief and task.latent_search:   # a cheaper per-epoch z-search (issue 15)
         print(f"Validation each epoch: {val_examples} test images, {state.val_task.eval_iterations} z-search "
               f"steps (the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
     state.val_images = _first_images(_images(run, "test", val_examples, validation=True), val_examples, run, "test")
     state.val_ds = distribute.validation_input(
-        tf.data.Dataset.from_tensor_slices(state.val_images).batch(config.batch_size).map(task.make_pair))
+        tf.data.Dataset.from_tensor_slices(state.val_images).batch(config.trainer.batch_size).map(task.make_pair))
 
 
 def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
@@ -228,11 +229,11 @@ def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
     if state.chief:
         state.callbacks += [
             ImageMetricsCallback(state.val_task, state.network, state.val_images, state.val_images[:GRID_IMAGES],
-                                 state.log_dir, png_path=os.path.join(config.output_dir, "grid.png")),
+                                 state.log_dir, png_path=os.path.join(config.runtime.output_dir, "grid.png")),
             TrainingScalars(state.log_dir, every=LOG_EVERY),
             keras.callbacks.TensorBoard(state.log_dir, update_freq="epoch", write_graph=False),
             # per-epoch losses and validation metrics as text, continued across resumes
-            keras.callbacks.CSVLogger(os.path.join(config.output_dir, HISTORY_FILE), append=True),
+            keras.callbacks.CSVLogger(os.path.join(config.runtime.output_dir, HISTORY_FILE), append=True),
         ]
     state.callbacks += list(extra_callbacks)
     if verbose is None:   # a terminal: one bar for the whole run; a log file: one line per epoch
@@ -240,7 +241,7 @@ def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
     if not state.chief:
         verbose = 0
     if verbose == "run":
-        state.callbacks.append(RunProgress(config.steps, state.done * config.steps_per_epoch))
+        state.callbacks.append(RunProgress(config.trainer.steps, state.done * config.trainer.steps_per_epoch))
         verbose = 0
     state.verbose = verbose
 
@@ -248,15 +249,16 @@ def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
 def _fit(state: _Training) -> None:
     """Stage `fit`: `model.fit` over the epochs left; Ctrl-C stops at the next batch end, never lost inside
     TensorFlow (`DeferredCtrlC`)."""
-    config = state.run.config
-    print(f"Training {config.model} for {config.steps} steps ({config.epochs} epochs of {config.steps_per_epoch}, "
-          f"batch {config.batch_size}, {config.precision}); logs: tensorboard --logdir {state.log_dir}", flush=True)
+    trainer = state.run.config.trainer
+    print(f"Training {state.run.config.task.model} for {trainer.steps} steps ({trainer.epochs} epochs of "
+          f"{trainer.steps_per_epoch}, batch {trainer.batch_size}, {trainer.precision}); logs: tensorboard --logdir "
+          f"{state.log_dir}", flush=True)
     start = time.time()
     ctrl_c = DeferredCtrlC()
     with ctrl_c:
         state.history = state.model.fit(
-            state.train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch, validation_data=state.val_ds,
-            callbacks=state.callbacks + [ctrl_c], verbose=state.verbose, shuffle=False)
+            state.train_ds, epochs=trainer.epochs, steps_per_epoch=trainer.steps_per_epoch,
+            validation_data=state.val_ds, callbacks=state.callbacks + [ctrl_c], verbose=state.verbose, shuffle=False)
     state.wall = time.time() - start
 
 
@@ -264,20 +266,20 @@ def _finish(state: _Training) -> dict:
     """Stage `finish`: on the chief, BatchNorm re-estimation (entries with `bn_reestimation`, from the run's
     training source), the test evaluation and the export; other workers only report. Returns `train`'s dict."""
     run, config = state.run, state.run.config
-    result = {"run_dir": config.output_dir, "history": state.history.history, "metrics": None, "export_path": None,
-              "wall_seconds": state.wall}
+    result = {"run_dir": config.runtime.output_dir, "history": state.history.history, "metrics": None,
+              "export_path": None, "wall_seconds": state.wall}
     steps_done = trained_steps(state.model)
     if not state.chief:
         print(f"Worker {distribute.worker_index(state.strategy)}: trained {steps_done} steps; the chief (worker 0) "
               "evaluates and exports.")
         return result
-    print(f"Trained {steps_done} steps ({config.epochs} epochs of {config.steps_per_epoch}, {config.precision}); "
-          f"this invocation: {state.wall:.0f} s.")
+    print(f"Trained {steps_done} steps ({config.trainer.epochs} epochs of {config.trainer.steps_per_epoch}, "
+          f"{config.trainer.precision}); this invocation: {state.wall:.0f} s.")
     if run.spec.bn_reestimation:
         _reestimate_batchnorm(run, state.model, state.network, state.train_images)
     result["metrics"] = evaluate(run, model=state.model)
-    if config.export_dir:
-        result["export_path"] = exporting.export_run(run, config.export_dir, scores=result["metrics"])
+    if config.runtime.export_dir:
+        result["export_path"] = exporting.export_run(run, config.runtime.export_dir, scores=result["metrics"])
     return result
 
 
@@ -335,11 +337,11 @@ def _reestimate_batchnorm(run: Run, model: keras.Model, network: keras.Model,
     (atomically) so that export.py and evaluate use them."""
     config, spec = run.config, run.spec
     start = time.time()
-    stream = training_stream(run, config.seed + BN_STREAM_SEED, images)
-    batches = min(spec.bn_reestimation, config.steps)     # a quick run of a few steps: as many batches
-    with precision.policy_scope(config.precision):
+    stream = training_stream(run, config.runtime.seed + BN_STREAM_SEED, images)
+    batches = min(spec.bn_reestimation, config.trainer.steps)     # a quick run of a few steps: as many batches
+    with precision.policy_scope(config.trainer.precision):
         n = batchnorm.reestimate_batchnorm(network, stream, batches)
-    path = os.path.join(config.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
+    path = os.path.join(config.runtime.output_dir, CHECKPOINT_DIR, WEIGHTS_FILE)
     if n and os.path.isdir(os.path.dirname(path)):
         partial = path.replace(".weights.h5", ".partial.weights.h5")
         model.save_weights(partial)
@@ -350,15 +352,15 @@ def _reestimate_batchnorm(run: Run, model: keras.Model, network: keras.Model,
 
 def evaluate(config: RunConfig | Run, model: keras.Model | None = None, verbose: bool = True) -> dict:
     """Scores the run's model and the task's baseline on the test split (SPEC §3; the whole split unless
-    `config.test_examples` bounds it, with a bar of the images scored on a terminal), then on each folder of
-    `config.benchmarks` at full image size (batch 1; results under `"benchmarks": {folder name: metrics}`).
+    `config.data.test_examples` bounds it, with a bar of the images scored on a terminal), then on each folder of
+    `config.data.benchmarks` at full image size (batch 1; results under `"benchmarks": {folder name: metrics}`).
 
     Writes `<output_dir>/metrics.json` and TensorBoard scalars under `logs/test`, prints the table, and
     returns the metrics dict (adds `steps`, the number of training iterations done). `config` is resolved
     unless it is a `Run` already; `model` (default: `run.model`, else the run's checkpoint) is what is scored.
     """
     run = as_run(config)
-    with precision.policy_scope(run.config.precision):
+    with precision.policy_scope(run.config.trainer.precision):
         return _evaluate(run, model, verbose)
 
 
@@ -366,19 +368,20 @@ def _evaluate(run: Run, model: keras.Model | None, verbose: bool) -> dict:
     config, spec, task = run.config, run.spec, run.task
     model = run.model = model or run.model or load_trained_model(config, spec, run.trainer_options)
     network = inference_network(model)
-    if config.test_examples is not None and verbose:
-        print(f"Test evaluation on the first {config.test_examples} test images (--test_examples; the whole split "
-              f"unless bounded, or for z-search models in a run shorter than the schedule).", flush=True)
-    results = evaluation.evaluate(task, network, _images(run, "test", config.test_examples),
+    if config.data.test_examples is not None and verbose:
+        print(f"Test evaluation on the first {config.data.test_examples} test images (--test_examples; the whole "
+              f"split unless bounded, or for z-search models in a run shorter than the schedule).", flush=True)
+    results = evaluation.evaluate(task, network, _images(run, "test", config.data.test_examples),
                                   progress=verbose and sys.stdout.isatty())
-    results["precision"] = config.precision
+    results["precision"] = config.trainer.precision
     results["steps"] = trained_steps(model)
-    results["dataset"] = config.dataset
-    tables = [evaluation.format_table(results, task, title=f"{config.model} on {config.dataset} test split")]
-    tables += evaluation.evaluate_benchmarks(task, network, config.benchmarks, spec.image_shape[-1], spec.id, results)
-    with open(os.path.join(config.output_dir, "metrics.json"), "w") as f:
+    results["dataset"] = config.data.dataset
+    tables = [evaluation.format_table(results, task, title=f"{config.task.model} on {config.data.dataset} test split")]
+    tables += evaluation.evaluate_benchmarks(task, network, config.data.benchmarks, spec.image_shape[-1], spec.id,
+                                             results)
+    with open(os.path.join(config.runtime.output_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
-    writer = tf.summary.create_file_writer(os.path.join(config.output_dir, "logs", "test"))
+    writer = tf.summary.create_file_writer(os.path.join(config.runtime.output_dir, "logs", "test"))
     with writer.as_default():
         for k, v in results.items():
             if isinstance(v, float):
