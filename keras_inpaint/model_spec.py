@@ -190,7 +190,7 @@ class ModelSpec:
         `training.checkpoints.build_training_model` builds inside the strategy scope.
       trainer_options: {option name: default} that the GAN trainer reads (`gan_options`: `d_steps`, `content_loss`,
         `gradient_penalty`; every option and its default: `TrainerOptions`); overridden by
-        `RunConfig.trainer_options` through `spec.resolve_trainer_options`. Its keys are the options the model
+        `RunConfig.trainer.trainer_options` through `spec.resolve_trainer_options`. Its keys are the options the model
         accepts; an option it does not list takes its `TrainerOptions` default.
       discriminator_params: expected total parameter count of a GAN's discriminator (`params` is the
         generator's, the exported network).

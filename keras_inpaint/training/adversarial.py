@@ -59,7 +59,7 @@ import tensorflow as tf
 
 from keras_inpaint import losses, registry
 
-_DEFAULT = registry.TrainerOptions()   # every trainer option's default, stated once (registry.py)
+_DEFAULT = registry.TrainerOptions()   # every trainer option's default, stated once (model_spec.py)
 
 
 class AdversarialTrainer(keras.Model):
