@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -93,25 +94,28 @@ def help_text():
                           text=True).stdout
 
 
-def test_cli_help_and_evaluate_only(tmp_path, tfds_dir, help_text):
-    """Every flag is present and explained; the command line trains and `--evaluate_only` re-scores the run (an
-    unknown --model's one-line error: test_bad_input.py)."""
+def test_cli_help_and_evaluate_only(tmp_path, tfds_dir, help_text, quick_run):
+    """Every flag is present and explained; `--evaluate_only` re-scores a trained run from the command line
+    without training it (on a copy of context_encoder's shared quick run, trained 2 steps): metrics.json then
+    holds the new test scores (256 images, still 2 steps) and the printed table shows them. (An unknown --model's
+    one-line error: test_bad_input.py; the command line trains in tests/test_distribute.py and
+    tests/test_reliability.py.)"""
     env = dict(os.environ, TFDS_DATA_DIR=tfds_dir)
     for flag in ("model", "dataset", "data_dir", "output_dir", "steps", "batch_size", "learning_rate", "seed",
                  "max_examples", "jit_compile", "steps_per_execution", "evaluate_only", "export_dir"):
         assert re.search(rf"--(\[no\])?{flag}: \S", help_text), flag      # present and explained
 
     out = str(tmp_path / "cli_run")
-    args = [sys.executable, "train.py", "--model=context_encoder", "--dataset=cifar10", f"--output_dir={out}",
-            "--steps=10", "--steps_per_epoch=5", "--batch_size=16", "--max_examples=128", "--val_examples=32",
-            "--test_examples=256", "--export_dir="]
-    first = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
-    assert first.returncode == 0, first.stderr[-2000:]
-    assert "mean colour of the known pixels" in first.stdout
-    ev = subprocess.run(args[:3] + [f"--output_dir={out}", "--test_examples=256", "--evaluate_only"], cwd=ROOT, capture_output=True,
-                        text=True, env=env)
+    shutil.copytree(quick_run("context_encoder")["run_dir"], out)      # the shared run is only read
+    before = os.listdir(os.path.join(out, "checkpoints"))
+    ev = subprocess.run([sys.executable, "train.py", "--model=context_encoder", "--dataset=cifar10",
+                         f"--output_dir={out}", "--test_examples=256", "--evaluate_only"], cwd=ROOT,
+                        capture_output=True, text=True, env=env)
     assert ev.returncode == 0, ev.stderr[-2000:]
-    assert "PSNR of the hole only" in ev.stdout
+    m = json.load(open(os.path.join(out, "metrics.json")))
+    assert m["num_images"] == 256 and m["steps"] == 2                  # re-scored, not trained
+    assert os.listdir(os.path.join(out, "checkpoints")) == before
+    assert re.search(rf"PSNR of the hole only \(dB\)\s+{m['hole_psnr']:.4f}", ev.stdout), ev.stdout[-2000:]
 
 
 def _flag_blocks(help_text: str) -> dict[str, str]:
