@@ -124,6 +124,22 @@ def _flag_blocks(help_text: str) -> dict[str, str]:
             re.finditer(r"^ +--(?:\[no\])?(\w+): .*(?:\n(?! +--(?:\[no\])?\w+: )(?=\s).*)*", help_text, flags=re.M)}
 
 
+def _assert_documented_flag(blocks: dict[str, str], name: str, kind: type, help: str, choices) -> str:
+    """`--name` is in `blocks` (`_flag_blocks`) as a flag of `kind` (bool: `--[no]name`; int / float / list: absl's
+    type note; `choices`: an enum of them) whose help contains `help` (whitespace ignored). Returns its block."""
+    block = blocks.get(name)
+    assert block is not None, f"--{name}: not a train.py flag"
+    squeezed = re.sub(r"\s", "", block)
+    assert block.lstrip().startswith("--[no]" if kind is bool else f"--{name}:"), block
+    assert re.sub(r"\s", "", help) in squeezed, f"--{name}: help text differs"
+    if choices is not None:
+        assert f"<{'|'.join(choices)}>" in squeezed, f"--{name}: choices"
+    else:
+        note = {int: "(an integer)", float: "(a number)", list: "(a comma separated list)"}.get(kind)
+        assert note is None or note in block, f"--{name}: not a {kind.__name__} flag"
+    return block
+
+
 def test_every_trainer_and_task_option_is_a_documented_flag(help_text):
     """Trainer and task options are declared once, as typed fields with help text (`registry.TrainerOptions`,
     `registry.TaskOptions`; issue 35): every field is a train.py flag of its type with its help text (and its
@@ -132,7 +148,6 @@ def test_every_trainer_and_task_option_is_a_documented_flag(help_text):
     from keras_inpaint import registry
 
     blocks = _flag_blocks(help_text)
-    squeezed = {name: re.sub(r"\s", "", block) for name, block in blocks.items()}
     fields = {}
     for options_class in (registry.TaskOptions, registry.TrainerOptions):
         for option in registry.option_fields(options_class):
@@ -146,15 +161,7 @@ def test_every_trainer_and_task_option_is_a_documented_flag(help_text):
             elif option.default is not None:
                 assert type(option.default) is option.type, (option.name, option.default)
                 assert option.choices is None or option.default in option.choices, option.name
-            block = blocks.get(option.name)
-            assert block is not None, f"--{option.name}: not a train.py flag"
-            assert block.lstrip().startswith("--[no]" if option.type is bool else f"--{option.name}:"), block
-            assert re.sub(r"\s", "", option.help) in squeezed[option.name], f"--{option.name}: help text differs"
-            if option.choices is not None:
-                assert f"<{'|'.join(option.choices)}>" in squeezed[option.name], f"--{option.name}: choices"
-            else:
-                kind = {int: "(an integer)", float: "(a number)"}.get(option.type)
-                assert kind is None or kind in block, f"--{option.name}: not a {option.type.__name__} flag"
+            block = _assert_documented_flag(blocks, option.name, option.type, option.help, option.choices)
             assert "(default: '" not in block, f"--{option.name}: default not None (the model's)"
     for options_class, listed in ((registry.TaskOptions, "task_options"), (registry.TrainerOptions,
                                                                           "trainer_options")):
@@ -174,7 +181,6 @@ def test_every_run_setting_is_a_documented_flag(help_text):
     with help text (issue 35): every one but the task / trainer options (a flag per option) is a train.py flag of
     its type, default, help text and choices, and `RunConfig.of` takes them all by name."""
     blocks = _flag_blocks(help_text)
-    squeezed = {name: re.sub(r"\s", "", block) for name, block in blocks.items()}
     settings = run.setting_fields()
     assert [s.group for s in settings if s.required] == ["task"] and settings[0].name == "model"
     assert {s.group for s in settings} == {"task", "data", "trainer", "runtime"}
@@ -183,20 +189,12 @@ def test_every_run_setting_is_a_documented_flag(help_text):
     assert set(run.RunConfig.of(model="context_encoder").flat()) == set(names) | {"task_options", "trainer_options"}
     for s in settings:
         assert s.help.strip(), f"{s.name}: no help text"
-        block = blocks.get(s.name)
-        assert block is not None, f"--{s.name}: not a train.py flag"
-        assert block.lstrip().startswith("--[no]" if s.type is bool else f"--{s.name}:"), block
-        assert re.sub(r"\s", "", s.help) in squeezed[s.name], f"--{s.name}: help text differs"
-        if s.choices is not None:
-            assert f"<{'|'.join(s.choices)}>" in squeezed[s.name], f"--{s.name}: choices"
-        else:
-            kind = {int: "(an integer)", float: "(a number)", list: "(a comma separated list)"}.get(s.type)
-            assert kind is None or kind in block, f"--{s.name}: not a {s.type.__name__} flag"
+        block = _assert_documented_flag(blocks, s.name, s.type, s.help, s.choices)
         if s.default is None:
             assert "(default: '" not in block, f"--{s.name}: default not None"
         else:
             shown = str(s.default).lower() if isinstance(s.default, bool) else str(s.default)
-            assert f"(default:'{shown}')" in squeezed[s.name], f"--{s.name}: default differs"
+            assert f"(default:'{shown}')" in re.sub(r"\s", "", block), f"--{s.name}: default differs"
 
 
 def test_config_json_is_grouped_and_old_flat_ones_still_load(tmp_path):
