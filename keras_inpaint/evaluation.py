@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -27,7 +28,7 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
     """
     if images.element_spec.shape[0] is None:   # photos of different sizes (photo models): one at a time
         batch_size = 1
-    step = tf.function(lambda x: task.evaluate_batch(network, x), reduce_retracing=True)  # any-size benchmarks
+    step = evaluation_step(task, network, images.element_spec.shape)
     sums: dict[str, float] = {}
     bins: dict[tuple[str, int], dict[str, float]] = {}   # (suffix of the mask_area key, bin) -> sums
     count = 0
@@ -64,6 +65,32 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
         out.setdefault(f"area_bins{suffix}", {})[_bin_name(b)] = {
             k: (v if k == "num_images" else v / row["num_images"]) for k, v in row.items()}
     return out
+
+
+_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> {(id(task), shape): (task, step)}
+
+
+def evaluation_step(task, network, image_shape) -> tf.types.experimental.PolymorphicFunction:
+    """`task.evaluate_batch(network, images)` as one `tf.function` for uint8 images `[any N, H, W, C]` (H, W:
+    those of `image_shape`, any size where it has None), traced once for every batch size and shared by every
+    caller with the same task, network and image size: a run's per-epoch validation metrics
+    (`training.callbacks.ImageMetricsCallback`) and its test evaluation of images of the training size trace it
+    once, not once each (tracing a task's metrics and baselines costs seconds), and whole photos of every size
+    (photo models' test split, benchmark folders) share one trace.
+
+    Args:
+      task: a `keras_inpaint.tasks` object. network: the inference network (a Keras model or an export's
+        `artifact.SavedModelNetwork`; None: the task's baselines alone, where the task allows it).
+      image_shape: `[H, W, C]` or `[N, H, W, C]` of the images it will score (`tf.data` element shape or tensor
+        shape; H, W None for photos of any size).
+    """
+    shape = [None, *list(image_shape)[-3:]]
+    steps = {} if network is None else _STEPS.setdefault(network, {})   # None: baselines alone (not kept)
+    key = (id(task), tuple(shape))
+    if key not in steps:   # the task is kept with its step, so its id is not reused while the step lives
+        steps[key] = (task, tf.function(lambda x: task.evaluate_batch(network, x),
+                                        input_signature=[tf.TensorSpec(shape, tf.uint8)]))
+    return steps[key][1]
 
 
 def _bin_name(index: int) -> str:

@@ -211,7 +211,7 @@ from keras_inpaint import data, registry
 from keras_inpaint.training import config, distribute
 
 counts = {"resolve": 0, "task": 0, "config_json_reads": 0, "trainer_options": 0, "strategy": 0,
-          "training_pipeline": 0, "sources": {}}
+          "training_pipeline": 0, "sources": {}, "evaluate_batch_traces": 0}
 
 def counting(name, f):
     def wrapper(*a, **k):
@@ -227,7 +227,14 @@ def counting_sources(f):
     return wrapper
 
 config.RunConfig._filled = counting("resolve", config.RunConfig._filled)
-registry.ModelSpec.task = counting("task", registry.ModelSpec.task)
+def counting_task(f):
+    def wrapper(*a, **k):
+        task = counting("task", f)(*a, **k)    # its evaluate_batch runs only inside tf.function: one call per trace
+        object.__setattr__(task, "evaluate_batch", counting("evaluate_batch_traces", task.evaluate_batch))
+        return task
+    return wrapper
+
+registry.ModelSpec.task = counting_task(registry.ModelSpec.task)
 registry.ModelSpec.resolve_trainer_options = counting("trainer_options", registry.ModelSpec.resolve_trainer_options)
 config.RunConfig.load = staticmethod(counting("config_json_reads", config.RunConfig.load))
 distribute.make_strategy = counting("strategy", distribute.make_strategy)
@@ -251,7 +258,8 @@ def _files(root: pathlib.Path) -> dict[str, tuple[int, int]]:
 def test_one_train_run_resolves_once_and_builds_each_input_once(tmp_path, tfds_dir):
     """`python train.py ...` of a GAN (train, test evaluation, export): one resolution of its configuration (one
     task, its trainer options resolved once, no config.json re-read), one strategy, and each input pipeline built
-    once: the training source and stream, the validation images, the test images (issue 35). Its export goes into
+    once: the training source and stream, the validation images, the test images (issue 35); the task's metrics
+    traced once for the per-epoch validation (4 images) and the test evaluation (8). Its export goes into
     the run directory and `saved_models/` stays untouched (no --export_dir)."""
     shipped = _files(ROOT / "saved_models")
     r = subprocess.run(
@@ -262,7 +270,8 @@ def test_one_train_run_resolves_once_and_builds_each_input_once(tmp_path, tfds_d
     assert r.returncode == 0, r.stderr[-3000:]
     counts = json.loads(r.stdout.split("COUNTS", 1)[1])
     assert counts == {"resolve": 1, "task": 1, "config_json_reads": 0, "trainer_options": 1, "strategy": 1,
-                      "training_pipeline": 1, "sources": {"train[:16]": 1, "test[:4]": 1, "test[:8]": 1}}, counts
+                      "training_pipeline": 1, "sources": {"train[:16]": 1, "test[:4]": 1, "test[:8]": 1},
+                      "evaluate_batch_traces": 1}, counts
     export = tmp_path / "run" / "export" / "context_encoder_gan" / "1"
     assert (export / "saved_model.pb").exists(), "the run exported nothing: the counts cover too little"
     assert f"SavedModel: {export}" in r.stdout and "--export_dir=saved_models" in r.stdout   # printed at the end

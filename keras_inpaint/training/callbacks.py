@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_inpaint import evaluation
 from keras_inpaint.training.checkpoints import trained_steps
 
 
@@ -37,7 +38,7 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.png_path = png_path
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
-        self._eval = tf.function(lambda x: task.evaluate_batch(network, x))
+        self._eval = evaluation.evaluation_step(task, network, val_images.shape)   # shared with the test evaluation
         self._grid = tf.function(lambda x: task.grid(network, x))
 
     def on_epoch_end(self, epoch, logs=None):
