@@ -66,8 +66,9 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     task = task or spec.task()
     archive = keras.export.ExportArchive()
     signatures = task.serving_signatures()
-    for name, (fn, input_signature) in signatures.items():
-        archive.add_endpoint(name, bind_signature(fn, network, input_signature), input_signature=input_signature)
+    endpoints = {name: archive.add_endpoint(name, bind_signature(fn, network, input_signature),
+                                            input_signature=input_signature)
+                 for name, (fn, input_signature) in signatures.items()}
     # `.variables` / `.trainable_variables` / `.non_trainable_variables` of the loaded SavedModel list the
     # network's weights (for counting, inspecting, fine-tuning). They hold the very tf.Variables the signatures
     # capture, so each weight is stored once: `archive.track(network)` (or a collection of the Keras variable
@@ -80,8 +81,8 @@ def export_network(spec: registry.ModelSpec, network: keras.Model, path: str, ca
     network_spec = tf.TensorSpec([None, *network.input_shape[1:]], tf.float32, name="inputs")
     archive.add_endpoint(NETWORK_SIGNATURE, _network_outputs(network), input_signature=[network_spec])
     card = dict(card)
-    card["signatures"] = {name: {"inputs": _signature_inputs(sig), "outputs": _output_specs(fn, network, sig)}
-                          for name, (fn, sig) in signatures.items()}
+    card["signatures"] = {name: {"inputs": _signature_inputs(sig), "outputs": _output_specs(endpoints[name])}
+                          for name, (_, sig) in signatures.items()}
     card["network_signature"] = {"name": NETWORK_SIGNATURE, "input_shape": network_spec.shape.as_list(),
                                  "dict_output": isinstance(network.output, dict),
                                  "value_range": list(spec.value_range)}
@@ -264,8 +265,10 @@ def refresh_card(path: str) -> dict:
     return card
 
 
-def _output_specs(fn, network, input_signature) -> dict:
-    concrete = tf.function(bind_signature(fn, network, input_signature)).get_concrete_function(*input_signature)
+def _output_specs(endpoint) -> dict:
+    """The outputs of an archive endpoint (the `tf.function` `ExportArchive.add_endpoint` returns), as the card
+    lists them: `{name: "float32[None, 64, 64, 3]"}`. Traced here once; the write-out reuses that trace."""
+    concrete = endpoint.get_concrete_function()
     return {k: f"{v.dtype.name}{v.shape.as_list()}" for k, v in concrete.structured_outputs.items()}
 
 
