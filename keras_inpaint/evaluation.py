@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -10,12 +9,13 @@ import tensorflow as tf
 from keras_inpaint import artifact, corruptions, data, exporting, metrics, registry
 
 
-def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, progress: bool = False
-             ) -> dict[str, float]:
+def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, progress: bool = False,
+             cache: dict | None = None) -> dict[str, float]:
     """Averages `task.evaluate_batch` over every image of `images` (uint8 `[H, W, C]` elements).
 
     `progress=True` shows a bar of the images scored (`keras.utils.Progbar`: count, images/s and ETA when the
-    dataset's size is known); callers pass `sys.stdout.isatty()` so log files get no bar (issue 15).
+    dataset's size is known); callers pass `sys.stdout.isatty()` so log files get no bar (issue 15). `cache`: a
+    run's traced evaluation steps (`evaluation_step`), shared with its per-epoch validation.
 
     Returns:
       {metric: mean over images} for the model and the task's baseline (keys prefixed `baseline_`), plus
@@ -28,7 +28,7 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
     """
     if images.element_spec.shape[0] is None:   # photos of different sizes (photo models): one at a time
         batch_size = 1
-    step = evaluation_step(task, network, images.element_spec.shape)
+    step = evaluation_step(task, network, images.element_spec.shape, cache)
     sums: dict[str, float] = {}
     bins: dict[tuple[str, int], dict[str, float]] = {}   # (suffix of the mask_area key, bin) -> sums
     count = 0
@@ -67,30 +67,32 @@ def evaluate(task, network, images: tf.data.Dataset, batch_size: int = 256, prog
     return out
 
 
-_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # network -> {(id(task), shape): (task, step)}
-
-
-def evaluation_step(task, network, image_shape) -> tf.types.experimental.PolymorphicFunction:
+def evaluation_step(task, network, image_shape, cache: dict | None = None
+                    ) -> tf.types.experimental.PolymorphicFunction:
     """`task.evaluate_batch(network, images)` as one `tf.function` for uint8 images `[any N, H, W, C]` (H, W:
-    those of `image_shape`, any size where it has None), traced once for every batch size and shared by every
-    caller with the same task, network and image size: a run's per-epoch validation metrics
-    (`training.callbacks.ImageMetricsCallback`) and its test evaluation of images of the training size trace it
-    once, not once each (tracing a task's metrics and baselines costs seconds), and whole photos of every size
-    (photo models' test split, benchmark folders) share one trace.
+    those of `image_shape`, any size where it has None), traced once for every batch size.
+
+    With a `cache` (a run's `Run.eval_steps`), the step is kept there per task, network and image size and
+    shared by every caller: a run's per-epoch validation metrics (`training.callbacks.ImageMetricsCallback`) and
+    its test evaluation of images of the training size trace it once, not once each (tracing a task's metrics and
+    baselines costs seconds), and whole photos of every size (a photo model's test split and benchmark folders)
+    share one trace. The cache lives as long as its owner (the run), not the process.
 
     Args:
       task: a `keras_inpaint.tasks` object. network: the inference network (a Keras model or an export's
         `artifact.SavedModelNetwork`; None: the task's baselines alone, where the task allows it).
       image_shape: `[H, W, C]` or `[N, H, W, C]` of the images it will score (`tf.data` element shape or tensor
         shape; H, W None for photos of any size).
+      cache: a dict to keep and share the step in (None: a new step each call).
     """
-    shape = [None, *list(image_shape)[-3:]]
-    steps = {} if network is None else _STEPS.setdefault(network, {})   # None: baselines alone (not kept)
-    key = (id(task), tuple(shape))
-    if key not in steps:   # the task is kept with its step, so its id is not reused while the step lives
-        steps[key] = (task, tf.function(lambda x: task.evaluate_batch(network, x),
-                                        input_signature=[tf.TensorSpec(shape, tf.uint8)]))
-    return steps[key][1]
+    shape = (None, *list(image_shape)[-3:])
+    key = (id(task), id(network), shape)
+    if cache is None or key not in cache:
+        step = tf.function(lambda x: task.evaluate_batch(network, x), input_signature=[tf.TensorSpec(shape, tf.uint8)])
+        if cache is None:
+            return step
+        cache[key] = (task, network, step)    # task and network kept with it, so their ids are not reused
+    return cache[key][2]
 
 
 def _bin_name(index: int) -> str:
@@ -146,7 +148,8 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     images = data.load_images(dataset, split, spec.image_shape[:2], spec.image_shape[2],
                               data_dir=data.resolve_data_dir(data_dir), crop=spec.crop, max_examples=max_examples,
                               test_ids=spec.test_ids)
-    results = evaluate(task, network, images, progress=progress)
+    steps = {}                                      # the test split and the benchmark folders share a trace
+    results = evaluate(task, network, images, progress=progress, cache=steps)
     results.update({"dataset": dataset, "split": split, "saved_model": os.path.abspath(path),
                     "steps": card.get("steps"), "precision": card.get("precision")})
     if prior:
@@ -155,7 +158,7 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     if benchmarks and not task.any_size:
         raise ValueError(f"--benchmarks scores whole images of any size; {spec.id!r} takes fixed "
                          f"{spec.image_shape[0]}x{spec.image_shape[1]} images")
-    tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results)
+    tables += evaluate_benchmarks(task, network, benchmarks, spec.image_shape[-1], spec.id, results, steps)
     if verbose:
         if task.refines_prior and not prior:
             tables.append(f"{spec.id} refines a z-search prior's completions; this is its cheap training check. "
@@ -164,14 +167,15 @@ def evaluate_saved_model(path: str, dataset: str | None = None, split: str = "te
     return results
 
 
-def evaluate_benchmarks(task, network, folders, channels: int, model_id: str, results: dict) -> list[str]:
+def evaluate_benchmarks(task, network, folders, channels: int, model_id: str, results: dict,
+                        cache: dict | None = None) -> list[str]:
     """Scores every folder of whole benchmark images (e.g. Set5, Set14; entries `PATH` or `NAME=PATH`,
     `data.benchmark_folder`) at full size, batch 1, adding `results["benchmarks"][name] = metrics`; returns one
-    printed table per folder."""
+    printed table per folder. `cache`: as `evaluate`'s."""
     tables = []
     for entry in folders or []:
         name, folder = data.benchmark_folder(entry)
-        scores = evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1)
+        scores = evaluate(task, network, data.load_benchmark_images(folder, channels), batch_size=1, cache=cache)
         results.setdefault("benchmarks", {})[name] = scores
         tables.append(format_table(scores, task, title=f"{model_id} on {name} (whole images)"))
     return tables

@@ -28,17 +28,19 @@ class ImageMetricsCallback(keras.callbacks.Callback):
       val_images: uint8 `[N, H, W, C]` tensor of validation images (metrics).
       grid_images: uint8 `[K, H, W, C]` tensor of images shown in the grid.
       log_dir: TensorBoard log directory; png_path: where to write the latest grid (None: don't).
+      eval_steps: the run's traced evaluation steps (`Run.eval_steps`): the metrics are traced once for this
+        callback and the run's test evaluation (None: traced for this callback alone).
     """
 
     def __init__(self, task, network, val_images, grid_images, log_dir: str, png_path: str | None = None,
-                 batch_size: int = 500):
+                 batch_size: int = 500, eval_steps: dict | None = None):
         super().__init__()
         self.task, self.network = task, network
         self.val_images, self.grid_images = val_images, grid_images
         self.batch_size = batch_size
         self.png_path = png_path
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
-        self._eval = evaluation.evaluation_step(task, network, val_images.shape)   # shared with the test evaluation
+        self._eval = evaluation.evaluation_step(task, network, val_images.shape, eval_steps)
         self._grid = tf.function(lambda x: task.grid(network, x))
 
     def on_epoch_end(self, epoch, logs=None):

@@ -355,6 +355,8 @@ class Run:
       trainer_options: the trainer options, resolved once (`spec.resolve_trainer_options` of
         `config.trainer.trainer_options`, which keeps only the run's overrides, as config.json records them); what a
         GAN's trainer is built with. None (a `Run` made by hand): resolved from `config` where the trainer is built.
+      eval_steps: the run's traced evaluation functions (`evaluation.evaluation_step`'s cache), shared by its
+        per-epoch validation and its test evaluation.
     """
 
     config: RunConfig
@@ -362,6 +364,7 @@ class Run:
     task: tasks.Task
     model: keras.Model | None = None
     trainer_options: dict | None = None
+    eval_steps: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
 def resolve(config: RunConfig) -> Run:

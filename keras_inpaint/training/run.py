@@ -229,7 +229,8 @@ def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
     if state.chief:
         state.callbacks += [
             ImageMetricsCallback(state.val_task, state.network, state.val_images, state.val_images[:GRID_IMAGES],
-                                 state.log_dir, png_path=os.path.join(config.runtime.output_dir, "grid.png")),
+                                 state.log_dir, png_path=os.path.join(config.runtime.output_dir, "grid.png"),
+                                 eval_steps=state.run.eval_steps),
             TrainingScalars(state.log_dir, every=LOG_EVERY),
             keras.callbacks.TensorBoard(state.log_dir, update_freq="epoch", write_graph=False),
             # per-epoch losses and validation metrics as text, continued across resumes
@@ -372,13 +373,13 @@ def _evaluate(run: Run, model: keras.Model | None, verbose: bool) -> dict:
         print(f"Test evaluation on the first {config.data.test_examples} test images (--test_examples; the whole "
               f"split unless bounded, or for z-search models in a run shorter than the schedule).", flush=True)
     results = evaluation.evaluate(task, network, _images(run, "test", config.data.test_examples),
-                                  progress=verbose and sys.stdout.isatty())
+                                  progress=verbose and sys.stdout.isatty(), cache=run.eval_steps)
     results["precision"] = config.trainer.precision
     results["steps"] = trained_steps(model)
     results["dataset"] = config.data.dataset
     tables = [evaluation.format_table(results, task, title=f"{config.task.model} on {config.data.dataset} test split")]
     tables += evaluation.evaluate_benchmarks(task, network, config.data.benchmarks, spec.image_shape[-1], spec.id,
-                                             results)
+                                             results, run.eval_steps)
     with open(os.path.join(config.runtime.output_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
     writer = tf.summary.create_file_writer(os.path.join(config.runtime.output_dir, "logs", "test"))
