@@ -272,7 +272,7 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
         if max_examples:
             files = files[:max_examples]
         ds = tf.data.Dataset.from_tensor_slices(files)
-        ds = ds.map(lambda p: _decode_file(p, channels), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(no_autograph(lambda p: _decode_file(p, channels)), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = _tfds_source(dataset, split, data_dir, download)
         if max_examples:
@@ -281,7 +281,7 @@ def load_images(dataset: str, split: str, size: tuple[int, int], channels: int, 
     if crop == PATCHES:
         ds = ds.map(lambda im: tf.ensure_shape(im, [None, None, channels]))
     else:
-        ds = ds.map(lambda im: fit_to_size(im, size, crop), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(no_autograph(lambda im: fit_to_size(im, size, crop)), num_parallel_calls=tf.data.AUTOTUNE)
     # A bad file (truncated JPEG, wrong format) is logged and skipped; the rest of the job goes on.
     return ds.ignore_errors(log_warning=True)
 
@@ -332,6 +332,14 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     raise DatasetError(f"cannot convert {c}-channel images to {channels} channels")
 
 
+def no_autograph(fn: Callable) -> Callable:
+    """`fn` (for `Dataset.map`) traced without autograph's source conversion. The project's pipeline functions
+    (decoding, cropping, corruptions, masks, `make_pair`) use explicit `tf.while_loop` / `tf.cond` and no Python
+    control flow on tensors, so converting their call trees only cost time: 1-5 s of CPU at every run's start
+    (measured on quick runs; the free-form and LaMa mask mixtures the most)."""
+    return tf.autograph.experimental.do_not_convert(fn)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Pipelines.
 # ---------------------------------------------------------------------------------------------------------
@@ -367,7 +375,7 @@ def training_pipeline(images: tf.data.Dataset, batch_size: int, make_pair: Calla
     ds = ds.batch(batch_size, drop_remainder=True)
     counter = tf.data.Dataset.counter()
     ds = tf.data.Dataset.zip((ds, counter)).map(
-        lambda x, i: make_pair(x, tf.stack([tf.constant(seed, tf.int64), i])),
+        no_autograph(lambda x, i: make_pair(x, tf.stack([tf.constant(seed, tf.int64), i]))),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -441,5 +449,6 @@ def patch_pipeline(photos: tf.data.Dataset, patch_size: int, batch_size: int, ma
     ds = stack.repeat().enumerate().flat_map(one_pass)
     counter = tf.data.Dataset.counter()
     ds = tf.data.Dataset.zip((ds, counter)).map(
-        lambda x, i: make_pair(x, tf.stack([seed_t, i])), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        no_autograph(lambda x, i: make_pair(x, tf.stack([seed_t, i]))), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -88,7 +88,8 @@ def evaluation_step(task, network, image_shape, cache: dict | None = None
     shape = (None, *list(image_shape)[-3:])
     key = (id(task), id(network), shape)
     if cache is None or key not in cache:
-        step = tf.function(lambda x: task.evaluate_batch(network, x), input_signature=[tf.TensorSpec(shape, tf.uint8)])
+        step = tf.function(lambda x: task.evaluate_batch(network, x), input_signature=[tf.TensorSpec(shape, tf.uint8)],
+                           autograph=False)   # explicit tf.while_loop / tf.cond only (as exports are traced)
         if cache is None:
             return step
         cache[key] = (task, network, step)    # task and network kept with it, so their ids are not reused

@@ -41,7 +41,7 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         self.png_path = png_path
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
         self._eval = evaluation.evaluation_step(task, network, val_images.shape, eval_steps)
-        self._grid = tf.function(lambda x: task.grid(network, x))
+        self._grid = tf.function(lambda x: task.grid(network, x), autograph=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:

@@ -212,7 +212,8 @@ def _inputs(state: _Training) -> None:
               f"steps (the final test evaluation: the whole split, {task.eval_iterations} steps).", flush=True)
     state.val_images = _first_images(_images(run, "test", val_examples, validation=True), val_examples, run, "test")
     state.val_ds = distribute.validation_input(
-        tf.data.Dataset.from_tensor_slices(state.val_images).batch(config.trainer.batch_size).map(task.make_pair))
+        tf.data.Dataset.from_tensor_slices(state.val_images).batch(config.trainer.batch_size).map(
+            data.no_autograph(task.make_pair)))
 
 
 def _callbacks(state: _Training, extra_callbacks, verbose) -> None:
