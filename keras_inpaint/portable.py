@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_inpaint import artifact, exporting, precision, registry
+from keras_inpaint.models.layers import BuiltinOpsLayer
 from keras_inpaint.training import checkpoints
 
 FORMATS = {"onnx": ".onnx", "litert": ".tflite"}
@@ -68,7 +69,9 @@ def load_source(source: str):
     """-> (card, task, float32 network) of a SavedModel directory or a run directory.
 
     The task is the card's (`exporting.card_task`) with `builtin_ops` on; the network is the registry's,
-    built in float32, holding the source's weights.
+    built in float32, holding the source's weights, with `builtin_ops` on in every `BuiltinOpsLayer`
+    (`lama_ffc`'s FFT layers compute their transforms as DFT matrix products: tf2onnx and the LiteRT converter do
+    not convert RFFT2D / IRFFT2D with complex tensors).
 
     Raises:
       FileNotFoundError: neither an export nor a trained run. NotExportable: a z-search model.
@@ -102,6 +105,9 @@ def load_source(source: str):
                          f"({len(network.weights)} weights)")
     for w, v in zip(network.weights, weights):
         w.assign(v)
+    for layer in network.layers:                   # e.g. lama_ffc's FFT layers: DFT matrix products
+        if isinstance(layer, BuiltinOpsLayer):
+            layer.builtin_ops = True
     return card, task, network
 
 

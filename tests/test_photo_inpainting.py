@@ -74,6 +74,47 @@ def test_fourier_unit_is_an_ortho_rfft2_and_its_inverse_in_float32_under_bfloat1
         assert out.dtype == tf.bfloat16 and lama.InverseRealFFT2D()([out, x]).dtype == tf.bfloat16
 
 
+def test_fourier_unit_builtin_ops_is_the_same_transform_as_tf_signal():
+    """The DFT matrix products that the ONNX / LiteRT files use (`builtin_ops`) equal tf.signal's FFTs, on even,
+    odd and 1-pixel maps, and the inverse also on arbitrary spectra (a 1x1 convolution's output is not the
+    spectrum of a real map: irfft2d's handling of the W-axis DC and Nyquist terms must be reproduced)."""
+    rng = np.random.default_rng(1)
+    for h, w in ((8, 8), (6, 9), (7, 5), (1, 1), (3, 2)):
+        x = rng.normal(size=(2, h, w, 3)).astype(np.float32)
+        plain, builtin = lama.RealFFT2D(), lama.RealFFT2D()
+        builtin.builtin_ops = True
+        np.testing.assert_allclose(builtin(x).numpy(), plain(x).numpy(), atol=1e-5)
+        spectrum = rng.normal(size=(2, h, w // 2 + 1, 6)).astype(np.float32)
+        plain, builtin = lama.InverseRealFFT2D(), lama.InverseRealFFT2D()
+        builtin.builtin_ops = True
+        np.testing.assert_allclose(builtin([spectrum, x]).numpy(), plain([spectrum, x]).numpy(), atol=1e-5)
+
+
+def test_onnx_and_litert_files_of_a_lama_export_match_it(tiny_export, tmp_path):
+    """tf2onnx and the LiteRT converter do not convert RFFT2D / IRFFT2D with complex tensors; the files written
+    with `builtin_ops` (DFT matrix products) give the SavedModel's output (the shipped lama_ffc/1 is checked the
+    same way by test_portable's slow test)."""
+    import onnxruntime
+    from ai_edge_litert.interpreter import Interpreter
+    from keras_inpaint import portable
+
+    serve = tf.saved_model.load(tiny_export).signatures["serving_default"]
+    session = onnxruntime.InferenceSession(portable.export(tiny_export, "onnx", str(tmp_path / "l.onnx")),
+                                           providers=["CPUExecutionProvider"])
+    runner = Interpreter(model_path=portable.export(tiny_export, "litert", str(tmp_path / "l.tflite"))
+                         ).get_signature_runner("serving_default")
+    photo = _cbsd68_photo(2)[:90, :70]                       # padded to 96x72 inside
+    mask = np.zeros((1, 90, 70, 1), np.float32)
+    mask[0, 20:50, 10:40] = 1
+    mask[0, 70, 5:65] = 1
+    feed = {"images": photo[None], "mask": mask}
+    want = serve(**{k: tf.constant(v) for k, v in feed.items()})["images"].numpy()
+    assert (want[0][mask[0, ..., 0] == 1] != photo[mask[0, ..., 0] == 1]).any()      # the network did fill
+    for got in (session.run(None, feed)[0], runner(**feed)["restored"]):
+        assert got.dtype == np.uint8 and got.shape == want.shape
+        assert np.abs(got.astype(np.int16) - want).max() <= 1
+
+
 def test_generator_runs_on_any_multiple_of_8_and_keeps_known_pixels():
     g = lama.build_lama_generator(**TINY)
     rng = np.random.default_rng(1)
@@ -109,18 +150,30 @@ def test_lama_masks_on_a_cbsd68_sized_photo(preset):
         assert np.mean((windows == 1) | (windows == 3)) < 1e-3
 
 
-def test_lama_mixture_draws_all_four_kinds():
+def test_lama_mixture_draws_one_of_the_four_kinds_per_image():
+    """Each image's mask is one kind's draw for that image alone, from its own seed, and a batch mixes kinds
+    (LaMa's per-sample mixture; one kind per batch gave lama_ffc per-kind BatchNorm statistics)."""
     assert sum(p for _, p in tasks.MASK_MIXTURES["lama"]) == pytest.approx(1.0)
-    images = tf.zeros([1, 64, 64, 3], tf.uint8)
+    images = tf.zeros([8, 64, 64, 3], tf.uint8)
     kinds = [k for k, _ in tasks.MASK_MIXTURES["lama"]]
-    draw = {k: tf.function(lambda seed, k=k: tasks.make_mask(k, images, seed)) for k in kinds + ["lama"]}  # traced once
-    seen = []
-    for s in range(40):
+    draw = {k: tf.function(lambda seed, k=k: tasks.make_mask(k, images[:1], seed)) for k in kinds}  # traced once
+    lama_masks = tf.function(lambda seed: tasks.make_mask("lama", images, seed))
+    seen, mixed_batches = [], 0
+    for s in range(6):
         seed = tf.constant([s, 3], tf.int64)
-        _, inner = tf.unstack(tf.random.experimental.stateless_split(seed, 2))   # make_mask's draw of the kind
-        mask = draw["lama"](seed).numpy()
-        seen += [k for k in kinds if np.array_equal(mask, draw[k](inner).numpy())]
-    assert set(seen) == set(kinds) and len(seen) >= 40     # each draw is one of the four (P(one missing) < 1e-4)
+        _, inner = tf.unstack(tf.random.experimental.stateless_split(seed, 2))   # make_mask's draw of the masks
+        seeds = tf.random.stateless_uniform([8, 2], inner, minval=None, maxval=None, dtype=tf.int64)
+        mask = lama_masks(seed).numpy()
+        assert mask.shape == (8, 64, 64, 1) and set(np.unique(mask)) <= {0.0, 1.0}
+        np.testing.assert_array_equal(mask, lama_masks(seed).numpy())              # deterministic
+        batch = []
+        for n in range(8):
+            match = [k for k in kinds if np.array_equal(mask[n], draw[k](seeds[n]).numpy()[0])]
+            assert match, f"image {n} of batch {s}: not any kind's draw for its seed"
+            batch.append(match[0])
+        seen += batch
+        mixed_batches += len(set(batch)) > 1
+    assert set(seen) == set(kinds) and mixed_batches == 6     # P(a batch of 8 of one kind) = 4 / 4^8
 
 
 @pytest.fixture

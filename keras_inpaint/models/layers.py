@@ -1,5 +1,6 @@
-"""Layers shared by several networks: the pixel (un)shuffle of sub-pixel convolution; and the input-size check of
-the networks with strided convolutions (`check_divisible`).
+"""Layers shared by several networks: the pixel (un)shuffle of sub-pixel convolution; the input-size check of
+the networks with strided convolutions (`check_divisible`); and `BuiltinOpsLayer`, the declared capability of a
+layer that can compute itself with the ops the ONNX / LiteRT converters have.
 
 `PixelUnshuffle` (FFDNet's reversible downsampling) and `PixelShuffle` (FFDNet's inverse of it, and the sub-pixel
 upsampler of the LR-space super-resolvers: ESPCN, Shi et al. 2016; IMDN, Hui et al. 2019) rearrange pixels and
@@ -10,6 +11,15 @@ from __future__ import annotations
 
 import keras
 from keras import layers, ops
+
+
+class BuiltinOpsLayer(layers.Layer):
+    """A layer whose op has no ONNX / LiteRT conversion and that can compute the same result (within float32
+    rounding) from ops both converters have when its `builtin_ops` is True (e.g. `lama_ffc`'s real FFTs as DFT
+    matrix products). `keras_inpaint.portable` sets it on every such layer of the network it converts, as it
+    sets `Task.builtin_ops` on the task; False for training and SavedModels."""
+
+    builtin_ops = False
 
 
 def check_divisible(input_shape, divisor: int, why: str) -> None:

@@ -41,7 +41,8 @@ bottleneck of an 8x8 input), so the network runs on any multiple of 8. Written "
 
 Mixed precision: `tf.signal.rfft2d` / `irfft2d` take float32 only, so the two FFT layers cast their input to
 float32, transform, and return the layer's compute dtype (bfloat16 under mixed_bfloat16): the 1x1 convolution
-of the Fourier unit then runs in bfloat16 like every other convolution.
+of the Fourier unit then runs in bfloat16 like every other convolution. For the ONNX / LiteRT files
+(`keras_inpaint.portable`) the two layers' `builtin_ops` writes the transforms as DFT matrix products instead.
 
 The discriminator is the PatchGAN with feature outputs of `free_form_inpaint`
 (`keras_inpaint.models.free_form.network.build_patch_discriminator`), any input size.
@@ -49,10 +50,12 @@ The discriminator is the PatchGAN with feature outputs of `free_form_inpaint`
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from keras_inpaint.models.free_form.network import PasteBack
+from keras_inpaint.models.layers import BuiltinOpsLayer
 from keras_inpaint.models.restoration_gan.network import ReflectionPadding2D
 from keras_inpaint.precision import OUTPUT_DTYPE
 
@@ -71,17 +74,63 @@ def _float32_fft_size(x):
     return tf.cast(x, tf.float32), tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
 
 
+def _dft_cos_sin(n: tf.Tensor, k: tf.Tensor):
+    """(cos, sin) of the DFT angles 2 pi t j / n for t in [0, n) (rows) and j in [0, k) (columns): two float32
+    `[n, k]` matrices, built from integer products reduced mod n (exact angles at any size)."""
+    t = tf.range(n)[:, None]
+    j = tf.range(k)[None, :]
+    angle = (2.0 * np.pi / tf.cast(n, tf.float32)) * tf.cast(tf.math.floormod(t * j, n), tf.float32)
+    return tf.cos(angle), tf.sin(angle)
+
+
+def _rfft2d_matmul(x: tf.Tensor):
+    """`tf.signal.rfft2d` of `[N, C, H, W]` float32 as (real, imag) `[N, C, H, W // 2 + 1]`, written as matrix
+    products with DFT matrices (MatMul, Cos, Sin, Range, FloorMod: ops tf2onnx and the LiteRT converter have;
+    neither converts RFFT2D with complex outputs). O(HW(H + W)) where the FFT is O(HW log HW): used only for
+    the ONNX / LiteRT files, at the generator's H/8 resolution."""
+    shape = tf.shape(x)
+    h, w = shape[2], shape[3]
+    cos_w, sin_w = _dft_cos_sin(w, w // 2 + 1)                       # [W, K]
+    cos_h, sin_h = _dft_cos_sin(h, h)                                # [H, H]
+    a_re, a_im = tf.matmul(x, cos_w), -tf.matmul(x, sin_w)           # along W: sum_t x[t] e^{-i angle}
+    return (tf.matmul(cos_h, a_re) + tf.matmul(sin_h, a_im),        # along H: (cos - i sin)(a_re + i a_im)
+            tf.matmul(cos_h, a_im) - tf.matmul(sin_h, a_re))
+
+
+def _irfft2d_matmul(real: tf.Tensor, imag: tf.Tensor, h: tf.Tensor, w: tf.Tensor):
+    """`tf.signal.irfft2d(tf.complex(real, imag), [h, w])` times H * W (no normalisation) as matrix products:
+    `[N, C, H, W // 2 + 1]` each -> `[N, C, H, W]` float32. As irfft2d, the imaginary parts of the W-axis DC and
+    Nyquist terms are ignored (their sines are 0) and the other W-axis terms count twice (Hermitian symmetry)."""
+    k = w // 2 + 1
+    cos_h, sin_h = _dft_cos_sin(h, h)
+    b_re = tf.matmul(cos_h, real) - tf.matmul(sin_h, imag)          # along H: (cos + i sin)(re + i im)
+    b_im = tf.matmul(cos_h, imag) + tf.matmul(sin_h, real)
+    cos_w, sin_w = _dft_cos_sin(w, k)                                # [W, K]
+    j = tf.range(k)
+    twice = tf.where(tf.logical_or(tf.equal(j, 0), tf.equal(2 * j, w)), 1.0, 2.0)   # [K]
+    cos_w, sin_w = tf.transpose(cos_w * twice), tf.transpose(sin_w * twice)          # [K, W]
+    return tf.matmul(b_re, cos_w) - tf.matmul(b_im, sin_w)
+
+
 @keras.saving.register_keras_serializable(package="keras_inpaint")
-class RealFFT2D(layers.Layer):
+class RealFFT2D(BuiltinOpsLayer):
     """Real 2-D FFT over the spatial axes with 'ortho' normalisation (LaMa's FourierUnit, `torch.fft.rfftn(...,
     norm='ortho')`): `[N, H, W, C]` -> `[N, H, W // 2 + 1, 2C]`, the real parts in channels 0..C-1 and the
     imaginary parts in C..2C-1. Computed in float32 (`tf.signal.rfft2d` takes no bfloat16), returned in the
-    layer's compute dtype. No weights."""
+    layer's compute dtype. No weights.
+
+    `builtin_ops` (`BuiltinOpsLayer`; the ONNX / LiteRT files): the same transform as DFT matrix products
+    (`_rfft2d_matmul`), equal within float32 rounding."""
 
     def call(self, x):
         x, h, w = _float32_fft_size(x)
-        spectrum = tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))          # [N, C, H, W//2+1] complex64
-        spectrum = tf.concat([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1) / tf.sqrt(h * w)
+        x = tf.transpose(x, [0, 3, 1, 2])                                    # [N, C, H, W]
+        if self.builtin_ops:
+            real, imag = _rfft2d_matmul(x)
+        else:
+            spectrum = tf.signal.rfft2d(x)                                   # [N, C, H, W//2+1] complex64
+            real, imag = tf.math.real(spectrum), tf.math.imag(spectrum)
+        spectrum = tf.concat([real, imag], axis=1) / tf.sqrt(h * w)
         return tf.cast(tf.transpose(spectrum, [0, 2, 3, 1]), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
@@ -90,10 +139,11 @@ class RealFFT2D(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_inpaint")
-class InverseRealFFT2D(layers.Layer):
+class InverseRealFFT2D(BuiltinOpsLayer):
     """The inverse of `RealFFT2D`: inputs `[spectrum [N, H, W // 2 + 1, 2C], reference [N, H, W, *]]` (the
     reference only gives H and W, as `irfftn(s=x.shape[-2:])` does) -> `[N, H, W, C]`, 'ortho' normalisation,
-    float32 inside, the layer's compute dtype out. No weights."""
+    float32 inside, the layer's compute dtype out. No weights. `builtin_ops`: as `RealFFT2D`'s
+    (`_irfft2d_matmul`)."""
 
     def call(self, inputs):
         spectrum, reference = inputs
@@ -101,8 +151,11 @@ class InverseRealFFT2D(layers.Layer):
         real, imag = tf.split(tf.transpose(spectrum, [0, 3, 1, 2]), 2, axis=1)   # [N, C, H, W//2+1] each
         shape = tf.shape(reference)
         h, w = shape[1], shape[2]
-        x = tf.signal.irfft2d(tf.complex(real, imag), fft_length=tf.stack([h, w]))
-        x = x * tf.sqrt(tf.cast(h * w, tf.float32))      # irfft2d divides by H * W; 'ortho' by sqrt(H * W)
+        if self.builtin_ops:
+            x = _irfft2d_matmul(real, imag, h, w) / tf.sqrt(tf.cast(h * w, tf.float32))
+        else:
+            x = tf.signal.irfft2d(tf.complex(real, imag), fft_length=tf.stack([h, w]))
+            x = x * tf.sqrt(tf.cast(h * w, tf.float32))  # irfft2d divides by H * W; 'ortho' by sqrt(H * W)
         return tf.cast(tf.transpose(x, [0, 2, 3, 1]), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
