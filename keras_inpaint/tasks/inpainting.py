@@ -143,8 +143,8 @@ MASK_MIXTURES = {
 MIXED_MASKS = MASK_MIXTURES["mixed"]
 # Mixtures drawn per image, as LaMa's MixedMaskGenerator draws one kind per sample: a network with BatchNorm
 # (lama_ffc) trained on one kind per batch learns with per-kind batch statistics that no single set of inference
-# statistics matches (issue 37: measured on lama_ffc at 2,500 steps, CBSD68 PSNR after paste-back rose 3.5-5.4 dB
-# when BatchNorm's statistics were re-estimated on mixed training batches instead of the moving averages).
+# statistics matches. (Issue 37: BatchNorm's inference statistics were lama_ffc's largest error, 3.5-5.4 dB of
+# CBSD68 PSNR at 2,500 steps; the per-kind share of it was not measured apart.)
 PER_IMAGE_MIXTURES = ("lama",)
 
 
