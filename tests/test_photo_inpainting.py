@@ -48,12 +48,12 @@ def _lama_params(w, m, blocks, d=3, ratio=0.75):
     ffc = 9 * big * loc + 9 * loc * g + spectral + 4 * big                       # l2l+g2l, l2g, g2g, BNs
     count += blocks * 2 * ffc
     count += sum(9 * c[d - i + 1] * c[d - i] + c[d - i] + 4 * c[d - i] for i in range(1, d + 1))   # up1..3
-    return count + 49 * c[0] * 3 + 3                                              # image 7x7
+    return count + 49 * (c[0] + 4) * 3 + 3                                        # image 7x7 of [up3, F, mask]
 
 
 def test_lama_parameter_count_is_the_layer_table():
     g = lama.build_lama_generator()
-    assert g.count_params() == _lama_params(32, 128, 9) == registry.get("lama_ffc").params == 2_005_315
+    assert g.count_params() == _lama_params(32, 128, 9) == registry.get("lama_ffc").params == 2_005_903
     assert lama.build_lama_generator(**TINY).count_params() == _lama_params(8, 16, 1)
     # the discriminator is free_form_inpaint's PatchGAN, at any input size
     spec = registry.get("lama_ffc")
@@ -128,6 +128,37 @@ def test_generator_runs_on_any_multiple_of_8_and_keeps_known_pixels():
         np.testing.assert_array_equal(y[known], x[..., :3][known])
     with pytest.raises(ValueError, match="multiple of 8"):
         lama.build_lama_generator((36, 36, 4))
+
+
+def test_smooth_fill_keeps_known_pixels_and_fills_holes_smoothly():
+    """SmoothFill (lama_ffc's prefill): known pixels unchanged; a hole in a linear ramp is filled with the ramp (a
+    harmonic function is its own membrane fill) to within a few grey levels; a constant photo stays constant, at
+    odd sizes and beyond the pyramid's 1024 pixels; a photo without known pixels gives 0."""
+    h, w = 45, 71
+    ramp = np.broadcast_to(np.linspace(0.1, 0.9, w, dtype=np.float32)[None, :, None], (h, w, 3))
+    mask = np.zeros((h, w, 1), np.float32)
+    mask[10:35, 20:50] = 1
+    mask[40, 3:60] = 1
+    x = np.concatenate([ramp * (1 - mask), mask], -1)[None]
+    y = lama.SmoothFill()(x).numpy()[0]
+    assert y.shape == (h, w, 3) and y.dtype == np.float32
+    np.testing.assert_array_equal(y[mask[..., 0] == 0], ramp[mask[..., 0] == 0])
+    assert np.abs(y - ramp).max() < 4 / 255
+    for shape, hole_share in (((1, 1), 0.0), ((7, 1300), 0.7), ((5, 6), 1.0)):
+        m = (np.random.default_rng(0).uniform(size=(*shape, 1)) < hole_share).astype(np.float32)
+        grey = np.concatenate([np.full((*shape, 3), 0.4, np.float32) * (1 - m), m], -1)[None]
+        want = 0.0 if hole_share == 1 else 0.4
+        np.testing.assert_allclose(lama.SmoothFill()(grey).numpy()[0], np.full((*shape, 3), want), atol=1e-6)
+
+
+def test_untrained_generator_outputs_the_smooth_fill():
+    """The last convolution is zero-initialised: before training the generator's output is SmoothFill's."""
+    g = lama.build_lama_generator(**TINY)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, (2, 32, 48, 4)).astype(np.float32)
+    x[..., 3] = rng.uniform(size=(2, 32, 48)) > 0.5
+    x[..., :3] *= 1 - x[..., 3:]
+    np.testing.assert_allclose(g(x).numpy(), lama.SmoothFill()(x).numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("preset", ["thin", "medium", "thick", "boxes"])

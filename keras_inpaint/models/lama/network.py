@@ -13,6 +13,8 @@ Big LaMa at 51M).
 
   G (input: the image in [0, 1] with its hole set to 0, and the mask (1.0 = hole), concatenated: [N, H, W, 4];
      H, W multiples of 8 -- `tasks.run_padded` pads other sizes):
+     prefill  the hole filled smoothly from its border (`SmoothFill`, no weights; proposal, below): F [N, H, W, 3];
+              the network's input is [F, mask] where LaMa's is [image with the hole zeroed, mask]
      init     ReflectionPad 3, Conv 7x7 w (no bias), BN, ReLU                      (H)
      down1    ReflectionPad 1, Conv 3x3 /2 2w (no bias), BN, ReLU                 (H/2)
      down2    ReflectionPad 1, Conv 3x3 /2 min(4w, M), BN, ReLU                   (H/4)
@@ -29,11 +31,24 @@ Big LaMa at 51M).
                 out = Conv 1x1 g (no bias) of (h + FourierUnit(h))   (LaMa: enable_lfu False)
      concat   [x_l, x_g] -> C channels
      up1..3   ConvTranspose 3x3 /2 (bias) to min(4w, M), 2w, w channels, BN, ReLU (H/4, H/2, H)
-     image    ReflectionPad 3, Conv 7x7 3 (bias), sigmoid; then paste-back of the known pixels (SPEC §2), float32.
-  With w = 32, M = 128, 9 blocks: 2,005,315 parameters (the entry's `params`, BN moving statistics included; the
+     image    [up3, F, mask] (w + 4 channels), ReflectionPad 3, Conv 7x7 3 (bias, zero-initialised) -> residual R;
+              clip(F + R, 0, 1); then paste-back of the known pixels (SPEC §2), float32.
+  With w = 32, M = 128, 9 blocks: 2,005,903 parameters (the entry's `params`, BN moving statistics included; the
   test recomputes it from this table). Every FFC has an image-wide receptive field at H/8 through its Fourier unit,
   which is what lets LaMa generalise to photos larger than its training crops (Fig. 1: "generalizes to
   high-resolution images, while trained only in low 256x256 resolution").
+
+Smooth prefill and residual output (a proposal of issue 37, not LaMa's): LaMa zeroes the hole and predicts the
+image through a sigmoid from its H/8 bottleneck. Trained on this CPU budget (5,000 steps of 8 crops) that
+network filled CBSD68's holes 0.6-1.2 dB *below* OpenCV's Telea, while a smooth membrane fill of the hole from
+its border alone (`SmoothFill`: Gortler et al.'s pull-push pyramid, "The Lumigraph", SIGGRAPH 1996, with 3x3
+relaxation sweeps at every level, i.e. a multigrid approximation of harmonic inpainting, Shen & Chan 2002) scored
+0.5-1.0 dB *above* Telea (first 12 CBSD68 photos, thin / medium / thick, PSNR after paste-back: Telea 25.72 /
+23.36 / 20.22, SmoothFill 26.25 / 24.34 / 21.14 dB, the 5,000-step LaMa 25.10 / 23.23 / 19.92). So here the FFC
+network starts from that fill: it sees F where LaMa sees zeros, its last convolution also sees F and the mask at
+full resolution (a skip over the down/up path) and adds a zero-initialised residual, so an untrained generator
+outputs F and training only has to add what the membrane fill lacks (edges, texture, the global structure the
+Fourier units see).
 
 Padding: LaMa pads every convolution by reflection (`padding_mode='reflect'`, the border pixel not repeated);
 here by symmetric reflection (the border pixel repeated), which also works where a map is 1 pixel wide (the
@@ -163,6 +178,57 @@ class InverseRealFFT2D(BuiltinOpsLayer):
         return (spectrum[0], reference[1], reference[2], spectrum[3] // 2)
 
 
+@keras.saving.register_keras_serializable(package="keras_inpaint")
+class SmoothFill(layers.Layer):
+    """The hole of an image filled smoothly from its border: pull-push (Gortler et al., "The Lumigraph", SIGGRAPH
+    1996, hole filling by a pyramid of weighted averages) with `sweeps` relaxation sweeps of a 3x3 binomial average
+    inside the hole at every level, coarse to fine (a multigrid approximation of harmonic / membrane inpainting,
+    Shen & Chan, SIAM J. Appl. Math. 2002). `lama_ffc`'s prefill (module docstring).
+
+    Input float `[N, H, W, C + 1]` (any H, W >= 1): channels 0..C-1 the image (values in the hole ignored), the
+    last the mask (1.0 = hole, SPEC §2; fractional values weight a pixel partly). Output float32 `[N, H, W, C]`:
+    the known pixels unchanged, the hole filled; a photo with no known pixel gives 0. Computed in float32 with
+    average pooling, bilinear resizing and a depthwise convolution, ops ONNX and LiteRT have. No weights.
+    `levels` halvings (10: down to 1x1 from 1024 pixels; at the coarsest level a pixel without known pixels under
+    it takes the image's mean known colour)."""
+
+    def __init__(self, levels: int = 10, sweeps: int = 16, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.levels, self.sweeps = int(levels), int(sweeps)
+
+    def _average3x3(self, x):
+        k = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
+        kernel = tf.constant(np.tile(k[:, :, None, None], [1, 1, x.shape[-1], 1]), tf.float32)
+        x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
+        return tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID")
+
+    def call(self, inputs):
+        inputs = tf.cast(inputs, tf.float32)
+        known = 1.0 - inputs[..., -1:]
+        pyramid = [(inputs[..., :-1] * known, known)]          # (known-weighted colour sums, known share)
+        for _ in range(self.levels):
+            x, w = pyramid[-1]
+            pyramid.append((tf.nn.avg_pool2d(x, 2, 2, "SAME"), tf.nn.avg_pool2d(w, 2, 2, "SAME")))
+        x, w = pyramid[0]
+        mean = tf.reduce_sum(x, [1, 2], keepdims=True) / tf.maximum(tf.reduce_sum(w, [1, 2], keepdims=True), 1.0)
+        x, w = pyramid[-1]
+        fill = tf.where(w > 0, x / tf.maximum(w, 1e-6), mean)
+        for x, w in reversed(pyramid[:-1]):                    # push: coarse to fine
+            fill = tf.image.resize(fill, tf.shape(x)[1:3], "bilinear")
+            colour = x / tf.maximum(w, 1e-6)
+            for _ in range(self.sweeps):
+                fill = self._average3x3(w * colour + (1.0 - w) * fill)
+            fill = w * colour + (1.0 - w) * fill
+        return fill
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] - 1)
+
+    def get_config(self):
+        return {**super().get_config(), "levels": self.levels, "sweeps": self.sweeps}
+
+
 def _bn_relu(x, name: str):
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
@@ -202,7 +268,8 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
 
     Input: float32 `[N, H, W, 4]`: channels 0-2 the image in [0, 1] with the hole set to 0, channel 3 the mask
     (1.0 = hole); H, W multiples of 2**downsamplings (8 by default; `tasks.run_padded` pads other sizes).
-    Output: float32 `[N, H, W, 3]` in [0, 1], the prediction pasted into the hole (known pixels unchanged).
+    Output: float32 `[N, H, W, 3]` in [0, 1], the prediction pasted into the hole (known pixels unchanged); an
+    untrained generator outputs `SmoothFill`'s fill (its last convolution is zero-initialised).
 
     Args:
       input_shape: (H, W, 4), H and W None (any size) or multiples of 2**downsamplings.
@@ -230,7 +297,9 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
         raise ValueError(f"global_ratio {global_ratio} leaves {local} local / {glob} global channels of {bottleneck}")
 
     x_in = keras.Input(input_shape, name="masked_image_and_mask")
-    x = _bn_relu(_conv(x_in, widths[0], 7, "init"), "init")
+    fill = SmoothFill(name="smooth_fill")(x_in)
+    filled = layers.Concatenate(name="filled_and_mask", dtype="float32")([fill, x_in[..., -1:]])
+    x = _bn_relu(_conv(filled, widths[0], 7, "init"), "init")
     for i in range(1, downsamplings):
         x = _bn_relu(_conv(x, widths[i], 3, f"down{i}", strides=2), f"down{i}")
     last = f"down{downsamplings}"
@@ -245,7 +314,10 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
     for i in range(1, downsamplings + 1):
         x = layers.Conv2DTranspose(widths[downsamplings - i], 3, strides=2, padding="same", name=f"up{i}")(x)
         x = _bn_relu(x, f"up{i}")
+    x = layers.Concatenate(name="features_filled_and_mask")([x, filled])
     x = ReflectionPadding2D(3, mode=PADDING, name="image_pad")(x)
-    x = layers.Conv2D(c - 1, 7, activation="sigmoid", name="image", dtype=OUTPUT_DTYPE)(x)
+    residual = layers.Conv2D(c - 1, 7, kernel_initializer="zeros", name="image", dtype=OUTPUT_DTYPE)(x)
+    x = layers.Add(name="fill_plus_residual", dtype=OUTPUT_DTYPE)([fill, residual])
+    x = layers.ReLU(max_value=1.0, name="clip", dtype=OUTPUT_DTYPE)(x)        # clip to [0, 1]
     out = PasteBack(name="paste_back", dtype=OUTPUT_DTYPE)([x_in, x])
     return keras.Model(x_in, out, name="lama_generator")
