@@ -55,11 +55,13 @@ register(ModelSpec(
     test_ids="cbsd68_ids.txt",       # CBSD68: 68 of BSDS500's val/ photos, scored whole
     batch_size=8,                    # LaMa abl-04-256-mh-dist: batch 8 (per GPU)
     learning_rate=1e-3,              # LaMa default_optimizers: G Adam 1e-3 (betas 0.9, 0.999)
-    # Stated CPU schedule (issue 37): 12,000 steps of 8 crops (96,000 crops: 60 passes of 8 crops per photo), ~4.6 h
-    # at the 5.8 crops/s measured on the 2-core AMX-BF16 CPU with nothing else running (mixed_bfloat16; float32 3.9,
-    # ~6.8 h): `python benchmarks/throughput.py --models=lama_ffc --precision=float32,mixed_bfloat16 --steps=5`.
-    # LaMa trains for days on 8 GPUs; this is the CPU budget, extended only if the CBSD68 bar is missed.
-    steps=12_000,
+    # Stated CPU schedule (issue 37): 8,000 steps of 8 crops (64,000 crops: 40 passes of 8 crops per photo), ~1.6 h
+    # at the ~11.6 crops/s (0.69 s a step) measured in training on the 2-core AVX-512-BF16 AMD CPU (float32: no
+    # native bfloat16 there), ~3 h at the 5.8 crops/s of the AMX-BF16 CPU (mixed_bfloat16; float32 3.9):
+    # `python benchmarks/throughput.py --models=lama_ffc --precision=float32,mixed_bfloat16 --steps=5`. LaMa trains
+    # for days on 8 GPUs; this is the CPU budget, extended only if the CBSD68 bar is missed.
+    steps=8_000,
+    lr_drops=((0.75, 0.1),),         # proposal (LaMa: constant rates): G's 1e-3 to 1e-4 for the last quarter
     params=2_005_903,                # network.py's docstring table (w 32, M 128, 9 blocks)
     discriminator_params=DISCRIMINATOR_PARAMS,   # free_form_inpaint's PatchGAN, any size
     # issue 37, measured on the quiet 2-core AMX-BF16 CPU (train step on one batch of 8 192x192 crops held in memory):
