@@ -338,7 +338,7 @@ class PhotoInpainting(MaskedInpainting):
 
     Args:
       image_shape: (P, P, C), the training crop.
-      value_range: the network's range ((0, 1): LaMa's sigmoid output).
+      value_range: the network's range ((0, 1): LaMa's images; `lama_ffc` clips its output to it).
       fill_value: hole value of the network input.
       mask: training mask kind (`MASK_KINDS`; default "lama").
       eval_masks: LaMa presets of the evaluation (`corruptions.FREE_FORM_PRESETS`).

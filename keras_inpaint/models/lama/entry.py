@@ -48,7 +48,7 @@ register(ModelSpec(
     # 192 crop, x 1.25 on a CBSD68 photo), so at 192 a test hole is 1.7x a training hole of its preset, within the
     # 2x LaMa itself generalises over (256 -> 512); at 128 it would be 2.5x, at 256 each step costs 1.8x more.
     image_shape=(LAMA_CROP, LAMA_CROP, 3),
-    value_range=(0.0, 1.0),          # LaMa: images in [0, 1], sigmoid output
+    value_range=(0.0, 1.0),          # LaMa: images in [0, 1] (its sigmoid output; here fill + residual clipped)
     default_dataset=PHOTOS,          # BSDS500 train/ (LaMa: Places365); never val/
     crop="patches",
     patches_per_photo=8,             # 1,600 crops per pass over the 200 photos (200 batches of 8)
