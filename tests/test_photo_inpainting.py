@@ -34,7 +34,7 @@ def _cbsd68_photo(index=0):
     return np.asarray(Image.open(data.list_folder_images(BSDS, "test", "cbsd68_ids.txt")[index]).convert("RGB"))
 
 
-def _lama_params(w, m, blocks, d=3, ratio=0.75):
+def _lama_params(w, m, blocks, d=3, ratio=0.75, skips=False):
     """The module docstring's layer table, counted: convolutions without bias except the transposed ones and the
     last; BatchNorm 4 per channel (gamma, beta and the two moving statistics)."""
     c = [min(m, w * 2 ** i) for i in range(d + 1)]
@@ -47,14 +47,17 @@ def _lama_params(w, m, blocks, d=3, ratio=0.75):
     spectral = g * half + 4 * half + (2 * half) ** 2 + 4 * 2 * half + half * g
     ffc = 9 * big * loc + 9 * loc * g + spectral + 4 * big                       # l2l+g2l, l2g, g2g, BNs
     count += blocks * 2 * ffc
-    count += sum(9 * c[d - i + 1] * c[d - i] + c[d - i] + 4 * c[d - i] for i in range(1, d + 1))   # up1..3
-    return count + 49 * (c[0] + 4) * 3 + 3                                        # image 7x7 of [up3, F, mask]
+    skip = [0] * (d + 1) if not skips else [c[i] for i in range(d)] + [0]       # channels joined at H/2**i
+    count += sum(9 * (c[d - i + 1] + skip[d - i + 1]) * c[d - i] + c[d - i] + 4 * c[d - i]
+                 for i in range(1, d + 1))                                        # up1..3
+    return count + 49 * (c[0] + skip[0] + 4) * 3 + 3                               # image 7x7 of [up3, F, mask]
 
 
 def test_lama_parameter_count_is_the_layer_table():
     g = lama.build_lama_generator()
     assert g.count_params() == _lama_params(32, 128, 9) == registry.get("lama_ffc").params == 2_005_903
     assert lama.build_lama_generator(**TINY).count_params() == _lama_params(8, 16, 1)
+    assert lama.build_lama_generator(**TINY, skips=True).count_params() == _lama_params(8, 16, 1, skips=True)
     # the discriminator is free_form_inpaint's PatchGAN, at any input size
     spec = registry.get("lama_ffc")
     assert spec.adversarial.discriminator().count_params() == spec.discriminator_params == 431_201

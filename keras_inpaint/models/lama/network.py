@@ -263,7 +263,7 @@ def _ffc_bn_relu(x_l, x_g, name: str):
 
 def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_width: int = MAX_WIDTH,
                          blocks: int = BLOCKS, downsamplings: int = DOWNSAMPLINGS,
-                         global_ratio: float = GLOBAL_RATIO) -> keras.Model:
+                         global_ratio: float = GLOBAL_RATIO, skips: bool = False) -> keras.Model:
     """The FFC ResNet generator (module docstring table), fully convolutional.
 
     Input: float32 `[N, H, W, 4]`: channels 0-2 the image in [0, 1] with the hole set to 0, channel 3 the mask
@@ -279,6 +279,10 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
       blocks: FFC ResNet blocks (LaMa-Fourier 9, Big LaMa 18).
       downsamplings: stride-2 convolutions (and transposed convolutions back).
       global_ratio: share of the blocks' channels in the global (Fourier) branch.
+      skips: U-Net skip connections (Ronneberger et al. 2015; not LaMa's): the encoder's output at H, H/2, H/4
+        (after init, down1, down2) concatenated to the decoder's at the same size (after up3, up2, up1), so the
+        upsampling path sees the pixels around a hole at full resolution and not only through the H/8
+        bottleneck; up2, up3 and the image convolution take the extra channels.
     Raises:
       ValueError: a static H or W not a multiple of 2**downsamplings, fewer than 2 input channels, or a ratio that
         leaves either branch empty.
@@ -300,8 +304,10 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
     fill = SmoothFill(name="smooth_fill")(x_in)
     filled = layers.Concatenate(name="filled_and_mask", dtype="float32")([fill, x_in[..., -1:]])
     x = _bn_relu(_conv(filled, widths[0], 7, "init"), "init")
+    encoder = [x]                                              # at H, H/2, ... H/2**(downsamplings - 1)
     for i in range(1, downsamplings):
         x = _bn_relu(_conv(x, widths[i], 3, f"down{i}", strides=2), f"down{i}")
+        encoder.append(x)
     last = f"down{downsamplings}"
     x_l = _bn_relu(_conv(x, local, 3, f"{last}_local", strides=2), f"{last}_local")
     x_g = _bn_relu(_conv(x, glob, 3, f"{last}_global", strides=2), f"{last}_global")
@@ -314,6 +320,8 @@ def build_lama_generator(input_shape=(None, None, 4), width: int = WIDTH, max_wi
     for i in range(1, downsamplings + 1):
         x = layers.Conv2DTranspose(widths[downsamplings - i], 3, strides=2, padding="same", name=f"up{i}")(x)
         x = _bn_relu(x, f"up{i}")
+        if skips:
+            x = layers.Concatenate(name=f"up{i}_skip")([x, encoder[downsamplings - i]])
     x = layers.Concatenate(name="features_filled_and_mask")([x, filled])
     x = ReflectionPadding2D(3, mode=PADDING, name="image_pad")(x)
     residual = layers.Conv2D(c - 1, 7, kernel_initializer="zeros", name="image", dtype=OUTPUT_DTYPE)(x)
