@@ -154,9 +154,11 @@ def test_smooth_fill_keeps_known_pixels_and_fills_holes_smoothly():
         np.testing.assert_allclose(lama.SmoothFill()(grey).numpy()[0], np.full((*shape, 3), want), atol=1e-6)
 
 
-def test_untrained_generator_outputs_the_smooth_fill():
-    """The last convolution is zero-initialised: before training the generator's output is SmoothFill's."""
-    g = lama.build_lama_generator(**TINY)
+@pytest.mark.parametrize("skips", [False, True])
+def test_untrained_generator_outputs_the_smooth_fill(skips):
+    """The last convolution is zero-initialised: before training the generator's output is SmoothFill's (with
+    and without the U-Net skips)."""
+    g = lama.build_lama_generator(**TINY, skips=skips)
     rng = np.random.default_rng(2)
     x = rng.uniform(0, 1, (2, 32, 48, 4)).astype(np.float32)
     x[..., 3] = rng.uniform(size=(2, 32, 48)) > 0.5
