@@ -57,9 +57,10 @@ register(ModelSpec(
     test_ids="cbsd68_ids.txt",       # CBSD68: 68 of BSDS500's val/ photos, scored whole
     batch_size=8,                    # LaMa abl-04-256-mh-dist: batch 8 (per GPU)
     learning_rate=1e-3,              # LaMa default_optimizers: G Adam 1e-3 (betas 0.9, 0.999)
-    # Stated CPU schedule (issue 37): 8,000 steps of 8 crops (64,000 crops: 40 passes of 8 crops per photo), ~1.6 h
-    # at the ~11.6 crops/s (0.69 s a step) measured in training on the 2-core AVX-512-BF16 AMD CPU (float32: no
-    # native bfloat16 there), ~3 h at the 5.8 crops/s of the AMX-BF16 CPU (mixed_bfloat16; float32 3.9):
+    # Stated CPU schedule (issue 37): 8,000 steps of 8 crops (64,000 crops: 40 passes of 8 crops per photo), ~1.8 h
+    # at the 0.78-0.87 s a step (9-10 crops/s, validation included) measured in training on the 2-core
+    # AVX-512-BF16 AMD CPU (float32: no native bfloat16 there), ~3 h at the 5.8 crops/s of the AMX-BF16 CPU
+    # (mixed_bfloat16, measured before the prefill; float32 3.9):
     # `python benchmarks/throughput.py --models=lama_ffc --precision=float32,mixed_bfloat16 --steps=5`. LaMa trains
     # for days on 8 GPUs; this is the CPU budget, extended only if the CBSD68 bar is missed.
     steps=8_000,
