@@ -272,3 +272,39 @@ def test_interrupted_gan_run_resumes_both_optimizers(tmp_path):
     images = tf.zeros([2, 32, 32, 3], tf.uint8)
     assert served(images=images)["images"].shape == (2, 32, 32, 3)
     assert run.evaluate(config, verbose=False)["steps"] == 4     # evaluate-only path
+
+
+def test_without_adversarial_terms_the_discriminator_never_runs():
+    """--adversarial_weight=0 --feature_matching=0: a content-only step (D untouched, not even called), the same
+    generator update as the content loss alone, and only the generator's terms logged."""
+    keras.utils.set_random_seed(0)
+    g, d = _tiny_gan()
+    calls = []
+    d_call = d.call
+    d.call = lambda *a, **k: calls.append(1) or d_call(*a, **k)
+    x, y = _batch(4, (8, 8, 3), (8, 8, 3))
+    trainer = AdversarialTrainer(g, d, content_loss="l1", content_weight=100.0, adversarial_weight=0.0,
+                                 feature_matching_weight=0.0, gradient_penalty_weight=10.0, d_steps=2)
+    trainer.compile(keras.optimizers.SGD(0.01), keras.optimizers.Adam(1e-3))
+    assert trainer.content_only
+    # the generator update a plain content-loss step would make
+    with tf.GradientTape() as tape:
+        loss = 100.0 * tf.reduce_mean(tf.abs(g(x, training=True) - y))
+    grads = tape.gradient(loss, g.trainable_variables)
+    expected = [w.numpy() - 0.01 * gr.numpy() for w, gr in zip(g.trainable_variables, grads)]
+    d0, d_vars0 = _weights(d), [v.numpy().copy() for v in d.non_trainable_weights]
+    logs = trainer.train_on_batch(x, y, return_dict=True)
+    assert set(logs) == {"g_loss", "g_content"}
+    assert logs["g_loss"] == pytest.approx(100.0 * logs["g_content"], rel=1e-6)
+    assert not calls and int(trainer.d_optimizer.iterations) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(d0, _weights(d)))
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(d_vars0, d.non_trainable_weights))
+    for w, e in zip(g.trainable_variables, expected):
+        np.testing.assert_allclose(w.numpy(), e, rtol=1e-5, atol=1e-6)
+    # any adversarial term brings D back
+    for weights in ({"adversarial_weight": 1e-3, "feature_matching_weight": 0.0},):
+        t = AdversarialTrainer(*_tiny_gan(), content_loss="l1", **weights)
+        t.compile(keras.optimizers.SGD(0.01), keras.optimizers.Adam(1e-3))
+        assert not t.content_only
+        assert set(t.train_on_batch(x, y, return_dict=True)) >= {"d_loss", "g_adv"}
+        assert int(t.d_optimizer.iterations) == 1
