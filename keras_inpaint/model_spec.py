@@ -214,6 +214,8 @@ class ModelSpec:
         scales): the networks have the same layers, and the weights whose shapes differ (IMDN: the upsampler
         convolution, 3 s^2 filters) keep their fresh initialisation (`training.run.warm_start`). Exports of this
         id itself are always accepted, and must match weight for weight.
+      clipnorm: the generator optimiser's gradients rescaled to at most this global L2 norm before each Adam
+        update (`keras.optimizers.Adam(global_clipnorm=...)`); None: not clipped. `--clipnorm` overrides it.
     """
 
     id: str
@@ -243,23 +245,27 @@ class ModelSpec:
     patches_per_photo: int = 64
     test_ids: str | None = None
     warm_start_ids: tuple[str, ...] = ()
+    clipnorm: float | None = None
 
     def default_benchmarks(self) -> list[str]:
         """`benchmarks` whose folders exist here (paths relative to the working directory): what train.py and
         evaluate.py score when `--benchmarks` is not given."""
         return [b for b in self.benchmarks if os.path.isdir(data.benchmark_folder(b)[1])]
 
-    def make_optimizer(self, learning_rate: float | None = None, steps: int | None = None
-                       ) -> keras.optimizers.Optimizer:
-        """Adam with this model's settings (`learning_rate` overrides the paper's). With `lr_drops` and the run's
-        `steps`, the rate is a `keras.optimizers.schedules.PiecewiseConstantDecay` over the optimizer's
-        iterations (so a resumed run continues the schedule where it stopped)."""
+    def make_optimizer(self, learning_rate: float | None = None, steps: int | None = None,
+                       clipnorm: float | None = None, name: str | None = None) -> keras.optimizers.Optimizer:
+        """Adam with this model's settings (`learning_rate` and `clipnorm` override the entry's). With `lr_drops`
+        and the run's `steps`, the rate is a `keras.optimizers.schedules.PiecewiseConstantDecay` over the
+        optimizer's iterations (so a resumed run continues the schedule where it stopped); with a `clipnorm`, the
+        gradients' global norm is clipped to it (`global_clipnorm`)."""
         rate = learning_rate or self.learning_rate
         if self.lr_drops and steps:
             boundaries = [int(round(f * steps)) for f, _ in self.lr_drops]
             values = [rate] + [rate * factor for _, factor in self.lr_drops]
             rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
-        return keras.optimizers.Adam(rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        kwargs = {"name": name} if name else {}
+        return keras.optimizers.Adam(rate, beta_1=self.beta_1, beta_2=self.beta_2,
+                                     global_clipnorm=clipnorm or self.clipnorm, **kwargs)
 
     def task(self, **options):
         """The task object with `options` overriding `task_options` (values None are ignored: "use the default").

@@ -27,6 +27,7 @@ from keras_inpaint.models.free_form import entry as free_form                  #
 from keras_inpaint.models.ffdnet import entry as ffdnet                        # issue 31
 from keras_inpaint.models.imdn import entry as imdn                            # issue 32
 from keras_inpaint.models.lama import entry as lama                            # issue 37
+from keras_inpaint.models.ffdnet_inpaint import entry as ffdnet_inpaint        # issue 37
 
 # Family constants other modules may name as `registry.X`.
 MNIST_SHAPE = denoising.MNIST_SHAPE

@@ -380,7 +380,8 @@ def build_trainer(spec, config, options: dict | None = None) -> AdversarialTrain
         # Model.compile wraps the generator's optimiser itself; the discriminator's is the trainer's job.
         d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer, name="d_loss_scale")
     trainer.compile(
-        keras.optimizers.Adam(g_lr, beta_1=spec.beta_1, beta_2=spec.beta_2, name="g_adam"),
+        # G: the entry's optimiser (its lr_drops schedule and clipnorm, --learning_rate / --clipnorm applied)
+        spec.make_optimizer(g_lr, config.trainer.steps, config.trainer.clipnorm, name="g_adam"),
         d_optimizer,
         jit_compile=config.trainer.jit_compile, steps_per_execution=config.trainer.steps_per_execution)
     return trainer

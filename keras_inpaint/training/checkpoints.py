@@ -36,7 +36,8 @@ def build_training_model(spec: registry.ModelSpec, config: RunConfig,
     if spec.adversarial is not None:
         return adversarial.build_trainer(spec, config, trainer_options)
     model = spec.build_network()
-    model.compile(optimizer=spec.make_optimizer(config.trainer.learning_rate, config.trainer.steps), loss=spec.loss,
+    model.compile(optimizer=spec.make_optimizer(config.trainer.learning_rate, config.trainer.steps,
+                                                 config.trainer.clipnorm), loss=spec.loss,
                   jit_compile=config.trainer.jit_compile, steps_per_execution=config.trainer.steps_per_execution)
     return model
 

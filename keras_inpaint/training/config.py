@@ -87,6 +87,9 @@ class TrainerConfig:
     steps: int | None = setting(None, help="Training iterations (mini-batches). Default: the paper's schedule.")
     batch_size: int | None = setting(None, help="Global batch size. Default: the paper's.")
     learning_rate: float | None = setting(None, help="Adam learning rate. Default: the paper's.")
+    clipnorm: float | None = setting(
+        None, help="Clip the (generator's) gradients to this global L2 norm before each Adam update. Default: the "
+        "model's (none, except where its registry entry states one).")
     steps_per_epoch: int = setting(1000, help="Iterations per Keras epoch: the interval of validation, image grid "
                                    "and checkpoint.")
     steps_per_execution: int = setting(1, help="Training steps per compiled call (fewer Python round trips).")

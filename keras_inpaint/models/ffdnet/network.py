@@ -47,6 +47,41 @@ DEPTH = 12         # colour FFDNet: 12 convolution layers (§IV-A)
 WIDTH = 96         # colour FFDNet: 96 feature maps (§IV-A)
 
 
+def ffdnet_body(image, level_map, depth: int = DEPTH, width: int = WIDTH, batch_norm: bool = True,
+                activation: str = "relu", zero_tail: bool = False):
+    """FFDNet's layers from the reversible downsampling to the pixel shuffle (module docstring table), on Keras
+    tensors: `image` float `[N, H, W, C]` (H, W even) and `level_map` float `[N, H, W, K]`, the per-pixel map of
+    the degradation's strength (FFDNet: sigma/255; average-pooled to H/2 x W/2) -> float32 `[N, H, W, C]` (the
+    network's estimate, not clipped). Shared by `build_ffdnet` and `ffdnet_inpaint`
+    (`keras_inpaint.models.ffdnet_inpaint`), whose variations are the arguments:
+
+      batch_norm: the middle layers' BatchNorm (FFDNet) or none (their convolutions then have a bias).
+      activation: "relu" (FFDNet) or "leaky_relu" (slope 0.1).
+      zero_tail: the last convolution zero-initialised (the network starts at an output of 0) instead of at a
+        tenth of He's standard deviation.
+    """
+    channels = image.shape[-1]
+    x = layers.Concatenate(name="subimages_and_map")([
+        PixelUnshuffle(SCALE, name="downsample")(image),
+        layers.AveragePooling2D(SCALE, name="downsample_map")(level_map)])
+    he = keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")
+
+    def act(name):
+        return layers.ReLU(name=name) if activation == "relu" else layers.LeakyReLU(0.1, name=name)
+
+    x = act("relu1")(layers.Conv2D(width, 3, padding="same", kernel_initializer=he, name="conv1")(x))
+    for i in range(2, depth):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, kernel_initializer=he, name=f"conv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = act(f"relu{i}")(x)
+    tail = ("zeros" if zero_tail else
+            keras.initializers.VarianceScaling(2.0 / 100, "fan_in", "untruncated_normal"))   # He / 10 (std)
+    x = layers.Conv2D(SCALE * SCALE * channels, 3, padding="same", kernel_initializer=tail, name=f"conv{depth}",
+                      dtype=OUTPUT_DTYPE)(x)
+    return PixelShuffle(SCALE, name="upsample", dtype=OUTPUT_DTYPE)(x)
+
+
 def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH, residual: bool = True) -> keras.Model:
     """The FFDNet denoiser (module docstring; Zhang, Zuo, Zhang 2018, §III-A, §IV-A).
 
@@ -68,19 +103,7 @@ def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH, resi
     # float32 whatever the policy: the residual form subtracts from it at full precision
     noisy = layers.Lambda(lambda t: t[..., :channels], name="noisy", dtype=OUTPUT_DTYPE)(inputs)
     sigma_map = layers.Lambda(lambda t: t[..., channels:], name="sigma_map")(inputs)
-    x = layers.Concatenate(name="subimages_and_map")([
-        PixelUnshuffle(SCALE, name="downsample")(noisy),
-        layers.AveragePooling2D(SCALE, name="downsample_map")(sigma_map)])
-    he = keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")
-    x = layers.Conv2D(width, 3, padding="same", activation="relu", kernel_initializer=he, name="conv1")(x)
-    for i in range(2, depth):
-        x = layers.Conv2D(width, 3, padding="same", use_bias=False, kernel_initializer=he, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
-        x = layers.ReLU(name=f"relu{i}")(x)
-    small = keras.initializers.VarianceScaling(2.0 / 100, "fan_in", "untruncated_normal")   # He / 10 (std)
-    x = layers.Conv2D(SCALE * SCALE * channels, 3, padding="same", kernel_initializer=small, name=f"conv{depth}",
-                      dtype=OUTPUT_DTYPE)(x)
-    out = PixelShuffle(SCALE, name="upsample", dtype=OUTPUT_DTYPE)(x)
+    out = ffdnet_body(noisy, sigma_map, depth=depth, width=width)
     if residual:
         out = layers.Subtract(name="clean", dtype=OUTPUT_DTYPE)([noisy, out])
     return keras.Model(inputs, out, name="ffdnet")
