@@ -24,7 +24,7 @@ def _options(**trainer_options):
     """A stand-in for RunConfig when a test needs trainer options (the attributes adversarial.build_trainer reads)."""
     return types.SimpleNamespace(
         trainer=types.SimpleNamespace(trainer_options=trainer_options, learning_rate=None, jit_compile=False,
-                                      steps_per_execution=1),
+                                      steps_per_execution=1, steps=None, clipnorm=None),
         runtime=types.SimpleNamespace(seed=0))
 
 
@@ -307,3 +307,20 @@ def test_without_adversarial_terms_the_discriminator_never_runs():
     assert not t.content_only
     assert set(t.train_on_batch(x, y, return_dict=True)) >= {"d_loss", "g_adv"}
     assert calls and int(t.d_optimizer.iterations) == 1
+
+
+def test_generator_optimiser_follows_the_entrys_schedule_and_clipnorm():
+    """A GAN generator's Adam is the entry's (`ModelSpec.make_optimizer`): lama_ffc's lr_drops (1e-3 -> 1e-4 at
+    3/4 of the run's steps) apply to G, --clipnorm clips G's gradients' global norm, and D's Adam keeps its own
+    constant rate, unclipped."""
+    spec = registry.get("lama_ffc")
+    config = run.RunConfig.of(model="lama_ffc", steps=100, clipnorm=0.25, precision="float32").resolved()
+    trainer = run.build_training_model(spec, config)
+    rates = []
+    for step in (0, 75, 76, 99):
+        trainer.optimizer.iterations.assign(step)
+        rates.append(float(trainer.optimizer.learning_rate))
+    np.testing.assert_allclose(rates, [1e-3, 1e-3, 1e-4, 1e-4], rtol=1e-6)
+    assert trainer.optimizer.global_clipnorm == 0.25
+    assert trainer.d_optimizer.global_clipnorm is None
+    assert float(trainer.d_optimizer.learning_rate) == pytest.approx(1e-4, rel=1e-6)

@@ -19,6 +19,7 @@ from PIL import Image
 from keras_inpaint import (artifact, classical, corruptions, data, evaluation, exporting, metrics, precision,
                            prediction, registry, tasks)
 from keras_inpaint.cli import baselines as baselines_cli
+from keras_inpaint.models.ffdnet_inpaint import network as ffdnet_inpaint
 from keras_inpaint.models.lama import network as lama
 from keras_inpaint.training import run
 
@@ -164,6 +165,33 @@ def test_untrained_generator_outputs_the_smooth_fill(skips):
     x[..., 3] = rng.uniform(size=(2, 32, 48)) > 0.5
     x[..., :3] *= 1 - x[..., 3:]
     np.testing.assert_allclose(g(x).numpy(), lama.SmoothFill()(x).numpy(), atol=1e-6)
+
+
+def test_ffdnet_inpaint_parameter_count_is_the_layer_table():
+    """ffdnet_inpaint (network.py's table): FFDNet's head on [unshuffled fill (12) | pooled mask (1)], 10 middle
+    convolutions with bias (no BatchNorm), the tail to 2 x 2 x 3 sub-pixels."""
+    w, depth = 64, 12
+    count = (9 * 13 * w + w) + (depth - 2) * (9 * w * w + w) + (9 * w * 12 + 12)
+    spec = registry.get("ffdnet_inpaint")
+    assert ffdnet_inpaint.build_ffdnet_inpaint().count_params() == count == spec.params == 383_756
+    assert spec.loss == "mse" and spec.make_optimizer().global_clipnorm == 1e-3
+
+
+def test_untrained_ffdnet_inpaint_outputs_the_smooth_fill_and_keeps_known_pixels():
+    """The last convolution is zero-initialised: before training the output is SmoothFill's, on any even size;
+    the known pixels are the input's, bit for bit; a trained-like (random) tail changes only the hole."""
+    net = ffdnet_inpaint.build_ffdnet_inpaint()
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, (2, 34, 50, 4)).astype(np.float32)
+    x[..., 3] = rng.uniform(size=(2, 34, 50)) > 0.6
+    x[..., :3] *= 1 - x[..., 3:]
+    np.testing.assert_allclose(net(x).numpy(), lama.SmoothFill()(x).numpy(), atol=1e-6)
+    tail = net.get_layer("conv12")
+    tail.kernel.assign(rng.normal(0, 0.05, tail.kernel.shape))
+    y = net(x).numpy()
+    known = np.broadcast_to(x[..., 3:] == 0, y.shape)
+    np.testing.assert_array_equal(y[known], x[..., :3][known])
+    assert np.abs(y - lama.SmoothFill()(x).numpy())[~known].max() > 1e-3 and 0 <= y.min() and y.max() <= 1
 
 
 @pytest.mark.parametrize("preset", ["thin", "medium", "thick", "boxes"])

@@ -59,7 +59,12 @@ def ffdnet_body(image, level_map, depth: int = DEPTH, width: int = WIDTH, batch_
       activation: "relu" (FFDNet) or "leaky_relu" (slope 0.1).
       zero_tail: the last convolution zero-initialised (the network starts at an output of 0) instead of at a
         tenth of He's standard deviation.
+
+    Raises:
+      ValueError: an activation other than "relu" or "leaky_relu".
     """
+    if activation not in ("relu", "leaky_relu"):
+        raise ValueError(f"activation must be 'relu' or 'leaky_relu', got {activation!r}")
     channels = image.shape[-1]
     x = layers.Concatenate(name="subimages_and_map")([
         PixelUnshuffle(SCALE, name="downsample")(image),

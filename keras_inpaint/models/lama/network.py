@@ -186,7 +186,8 @@ class SmoothFill(layers.Layer):
     Shen & Chan, SIAM J. Appl. Math. 2002). `lama_ffc`'s prefill (module docstring).
 
     Input float `[N, H, W, C + 1]` (any H, W >= 1): channels 0..C-1 the image (values in the hole ignored), the
-    last the mask (1.0 = hole, SPEC §2; fractional values weight a pixel partly). Output float32 `[N, H, W, C]`:
+    last the mask (1.0 = hole, SPEC §2; fractional values weight a pixel partly; values outside [0, 1] are clipped
+    to it). Output float32 `[N, H, W, C]`:
     the known pixels unchanged, the hole filled; a photo with no known pixel gives 0. Computed in float32 with
     average pooling, bilinear resizing and a depthwise convolution, ops ONNX and LiteRT have. No weights.
     `levels` halvings (10: down to 1x1 from 1024 pixels; at the coarsest level a pixel without known pixels under
@@ -206,7 +207,7 @@ class SmoothFill(layers.Layer):
         inputs = tf.cast(inputs, tf.float32)
         binomial = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
         kernel = tf.constant(np.tile(binomial[:, :, None, None], [1, 1, inputs.shape[-1] - 1, 1]), tf.float32)
-        known = 1.0 - inputs[..., -1:]
+        known = 1.0 - tf.clip_by_value(inputs[..., -1:], 0.0, 1.0)   # a mask outside [0, 1] would blow the sweeps up
         pyramid = [(inputs[..., :-1] * known, known)]          # (known-weighted colour sums, known share)
         for _ in range(self.levels):
             x, w = pyramid[-1]
