@@ -61,8 +61,10 @@ def ffdnet_body(image, level_map, depth: int = DEPTH, width: int = WIDTH, batch_
         tenth of He's standard deviation.
 
     Raises:
-      ValueError: an activation other than "relu" or "leaky_relu".
+      ValueError: depth < 3, or an activation other than "relu" or "leaky_relu".
     """
+    if depth < 3:
+        raise ValueError(f"FFDNet needs at least 3 convolution layers, got depth={depth}")
     if activation not in ("relu", "leaky_relu"):
         raise ValueError(f"activation must be 'relu' or 'leaky_relu', got {activation!r}")
     channels = image.shape[-1]
@@ -100,10 +102,8 @@ def build_ffdnet(channels: int = 3, depth: int = DEPTH, width: int = WIDTH, resi
       keras.Model float32 `[N, H, W, 2C]` (noisy image in [0, 1] | noise level map sigma/255), H and W even ->
       float32 `[N, H, W, C]`, the clean image in [0, 1] (not clipped). 856,716 parameters with the defaults.
     Raises:
-      ValueError: depth < 3.
+      ValueError: depth < 3 (`ffdnet_body`).
     """
-    if depth < 3:
-        raise ValueError(f"FFDNet needs at least 3 convolution layers, got depth={depth}")
     inputs = keras.Input((None, None, 2 * channels), name="noisy_and_sigma")
     # float32 whatever the policy: the residual form subtracts from it at full precision
     noisy = layers.Lambda(lambda t: t[..., :channels], name="noisy", dtype=OUTPUT_DTYPE)(inputs)

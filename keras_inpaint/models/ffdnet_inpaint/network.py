@@ -23,9 +23,9 @@ Differences from FFDNet, each measured on this project's CPU budget (issue 37, R
 colour FFDNet's 12 layers at the grayscale model's width (64, not 96: 2.25x fewer operations); no BatchNorm
 (whose batch statistics differ between strokes and boxes, and the moving averages would need re-estimating);
 LeakyReLU (slope 0.1) in place of ReLU: with ReLU the residual "died" in training (every unit inactive, output ==
-fill); the residual form (as this project's `ffdnet`, whose module docstring gives the paper's comparison with DnCNN's
-residual learning) with a zero-initialised last layer, so an
-untrained network outputs F exactly and training only adds what the fill lacks.
+fill); the residual form (as this project's `ffdnet`, whose module docstring gives the paper's comparison with
+DnCNN's residual learning) with a zero-initialised last layer, so an untrained network outputs F exactly and
+training only adds what the fill lacks.
 """
 from __future__ import annotations
 
@@ -50,10 +50,8 @@ def build_ffdnet_inpaint(depth: int = DEPTH, width: int = WIDTH, channels: int =
     (known pixels unchanged). Untrained (zero-initialised last layer): `SmoothFill`'s fill.
 
     Raises:
-      ValueError: depth < 3.
+      ValueError: depth < 3 (`ffdnet_body`).
     """
-    if depth < 3:
-        raise ValueError(f"FFDNet needs at least 3 convolution layers, got depth={depth}")
     x_in = keras.Input((None, None, channels + 1), name="masked_image_and_mask")
     fill = SmoothFill(name="smooth_fill")(x_in)
     mask = layers.Lambda(lambda t: t[..., -1:], name="mask", dtype="float32")(x_in)
