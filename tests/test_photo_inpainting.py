@@ -459,3 +459,40 @@ def test_a_4000x3000_photo_with_a_brushed_region(tiny_export):
     known = mask == 0
     np.testing.assert_array_equal(out[known], photo[known])
     assert (out[~known] != photo[~known]).any()
+
+
+def test_self_ensemble_averages_the_eight_flips_and_rotations():
+    """run_self_ensemble of a linear convolution (zero padding, even size: no run_padded padding) is the same
+    convolution with its kernel averaged over the dihedral group: each view's output is turned back exactly."""
+    rng = np.random.default_rng(5)
+    kernel = rng.normal(size=(3, 3, 2, 1)).astype(np.float32)
+    conv = lambda x, training=False: tf.nn.conv2d(x, kernel, 1, "SAME")   # noqa: E731
+    views = [np.rot90(kernel, k) for k in range(4)]
+    symmetric = np.mean(views + [v[:, ::-1] for v in views], axis=0)
+    x = tf.constant(rng.uniform(size=(2, 12, 18, 2)).astype(np.float32))
+    np.testing.assert_allclose(tasks.base.run_self_ensemble(conv, x, multiple=2).numpy(),
+                               tf.nn.conv2d(x, symmetric, 1, "SAME").numpy(), atol=1e-5)
+    assert not np.allclose(tasks.base.run_padded(conv, x, 2).numpy(), tf.nn.conv2d(x, symmetric, 1, "SAME").numpy())
+    odd = tasks.base.run_self_ensemble(conv, x[:, :11, :17], multiple=2)      # padded per view, cropped back
+    assert odd.shape == (2, 11, 17, 1)
+    with pytest.raises(ValueError, match="inference only"):
+        tasks.base.run_self_ensemble(conv, x, multiple=2, training=True)
+
+
+def test_ffdnet_inpaint_scores_and_serves_with_the_self_ensemble():
+    """ffdnet_inpaint's task (its entry's default, recorded in an export's card) restores with the self-ensemble,
+    --noself_ensemble / lama_ffc with one pass; training pairs are unaffected."""
+    task = registry.get("ffdnet_inpaint").task()
+    assert task.self_ensemble and not registry.get("ffdnet_inpaint").task(self_ensemble=False).self_ensemble
+    assert not registry.get("lama_ffc").task().self_ensemble
+    rng = np.random.default_rng(6)
+    kernel = rng.normal(0, 0.1, size=(3, 3, 4, 3)).astype(np.float32)
+    net = lambda x, training=False: tf.nn.conv2d(x, kernel, 1, "SAME")      # noqa: E731  not flip-invariant
+    images = tf.constant(rng.integers(0, 256, (1, 20, 26, 3)).astype(np.uint8))
+    mask = tf.constant((rng.uniform(size=(1, 20, 26, 1)) > 0.5).astype(np.float32))
+    x = task.network_input(tf.cast(images, tf.float32) / 255.0, mask)
+    ensembled = task.restore(net, images, mask=mask)["prediction"].numpy()
+    np.testing.assert_allclose(ensembled, tasks.base.run_self_ensemble(net, x, 2).numpy(), atol=1e-6)
+    single = registry.get("ffdnet_inpaint").task(self_ensemble=False).restore(net, images, mask=mask)["prediction"]
+    np.testing.assert_allclose(single.numpy(), net(x).numpy(), atol=1e-6)
+    assert np.abs(ensembled - single.numpy()).max() > 1e-3

@@ -64,6 +64,7 @@ SUBSETS = {
     "imdn_x3": dict(max_examples=4, benchmarks=["Set5"]),
     "imdn_x4": dict(max_examples=4, benchmarks=["Set5"]),
     "lama_ffc": dict(max_examples=2),
+    "ffdnet_inpaint": dict(max_examples=2),
 }
 META = {"dataset", "split", "saved_model", "steps", "precision", "prior", "benchmarks", "num_images"}
 

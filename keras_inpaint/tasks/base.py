@@ -32,6 +32,8 @@ class Task(abc.ABC):
         prior_network)` returns the task scored on them (`evaluate.py --prior`).
       scale: output side / input side of `serving_default` (super-resolution: 3), else 1.
       multiple: H and W of the network input are padded to a multiple of this (`run_padded`), else 1.
+      self_ensemble: inference (`restore` outside training: evaluation, export, prediction) averages the
+        network over the 8 flips / rotations of its input (`run_self_ensemble`); ffdnet_inpaint.
       hole: side of the centred square hole the task cuts (the centre-hole inpainters and z-search priors; an
         instance attribute there), None for tasks without one. A task with a hole and no `takes_mask` always
         fills that square (the context encoders); the model card records it (`exporting.serving_card`).
@@ -58,6 +60,7 @@ class Task(abc.ABC):
     refines_prior: bool = False
     scale: int = 1
     multiple: int = 1
+    self_ensemble: bool = False
     hole: int | None = None
     quick_run_test_images: int | None = None
     training_only_options: tuple[str, ...] = ()
@@ -150,6 +153,34 @@ def run_padded(network, images: tf.Tensor, multiple: int, training: bool = False
     else:
         padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
     return network(padded, training=training)[:, :h, :w, :]
+
+
+def run_self_ensemble(network, images: tf.Tensor, multiple: int, training: bool = False,
+                      builtin_ops: bool = False) -> tf.Tensor:
+    """`run_padded` with the geometric self-ensemble: the mean of `network`'s outputs on the 8 flips / 90-degree
+    rotations of `images` (the dihedral group), each output turned back first (Timofte, Rothe, Van Gool, "Seven
+    ways to improve example-based single image super resolution", CVPR 2016, §2.1 "enhanced prediction"; Lim et
+    al., EDSR, CVPRW 2017, §3.4 "geometric self-ensemble"). For a network trained on flipped and rotated crops it
+    averages 8 estimates of the same image: 8x the inference time, no weights.
+
+    `images` float `[N, H, W, C]` (any H, W: each view is padded as `run_padded` pads) -> the network's float
+    output `[N, H, W, C_out]`. The network's own output must be spatially aligned with its input (a fully
+    convolutional image-to-image network).
+
+    Raises:
+      ValueError: `training` (an ensemble is an inference protocol; training sees one view).
+    """
+    if training:
+        raise ValueError("the self-ensemble is for inference only (training=True given)")
+    outputs = []
+    for quarter_turns in range(4):
+        for flip in (False, True):
+            view = tf.image.rot90(images, quarter_turns)
+            view = tf.reverse(view, [2]) if flip else view
+            out = run_padded(network, view, multiple, builtin_ops=builtin_ops)
+            out = tf.reverse(out, [2]) if flip else out
+            outputs.append(tf.image.rot90(out, (4 - quarter_turns) % 4))
+    return tf.add_n(outputs) / float(len(outputs))
 
 
 def symmetric_pad_end(images: tf.Tensor, pad_h, pad_w) -> tf.Tensor:

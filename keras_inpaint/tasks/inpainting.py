@@ -10,7 +10,8 @@ import tensorflow as tf
 from keras_inpaint import classical as classical_baselines
 from keras_inpaint import corruptions, metrics
 from keras_inpaint.data import to_model_range, to_uint8, to_unit_range
-from keras_inpaint.tasks.base import Task, check_mask, content_seed, image_and_mask_specs, rows_grid, run_padded
+from keras_inpaint.tasks.base import (Task, check_mask, content_seed, image_and_mask_specs, rows_grid, run_padded,
+                                     run_self_ensemble)
 
 
 class CentreHoleInpainting(Task):
@@ -279,7 +280,8 @@ class MaskedInpainting(CentreHoleInpainting):
         x = to_model_range(images, self.value_range)
         inputs = self.network_input(x, mask)
         if self.any_size:
-            out = run_padded(network, inputs, self.multiple, training=training, builtin_ops=self.builtin_ops)
+            run = run_self_ensemble if self.self_ensemble and not training else run_padded
+            out = run(network, inputs, self.multiple, training=training, builtin_ops=self.builtin_ops)
         else:
             out = network(inputs, training=training)
         restored = corruptions.paste_back(x, out, mask)
@@ -334,7 +336,8 @@ class PhotoInpainting(MaskedInpainting):
 
     Export (SPEC §4): `serving_default` takes uint8 `images` `[N, H, W, C]` of any size and a float32 `mask`
     `[N, H, W, 1]`; returns uint8 `images`, known pixels unchanged. No `centre_mask` signature (photos have no
-    fixed hole). Inputs are padded to a multiple of `multiple` (8) and cropped back (`run_padded`).
+    fixed hole). Inputs are padded to a multiple of `multiple` (8) and cropped back (`run_padded`), with the
+    geometric self-ensemble when `self_ensemble` (`run_self_ensemble`).
 
     Args:
       image_shape: (P, P, C), the training crop.
@@ -345,6 +348,8 @@ class PhotoInpainting(MaskedInpainting):
       classical: classical baselines of the evaluation (keys of `classical.METHODS`; () for none).
       multiple: the network's size multiple.
       hole: side of the centre square that `fill` reports (unused by photos; `MaskedInpainting`'s).
+      self_ensemble: evaluation, export and prediction run the network on the 8 flips / rotations of the photo
+        and average (`run_self_ensemble`; 8x the time); training sees one view.
     Raises:
       ValueError: unknown mask kind, evaluation preset or classical method.
     """
@@ -355,9 +360,10 @@ class PhotoInpainting(MaskedInpainting):
 
     def __init__(self, image_shape, value_range=(0.0, 1.0), fill_value: float = 0.0, mask: str = "lama",
                  eval_masks=EVAL_PRESETS, classical=tuple(classical_baselines.METHODS), multiple: int = 8,
-                 hole: int = 32):
+                 hole: int = 32, self_ensemble: bool = False):
         super().__init__(image_shape, hole=hole, value_range=value_range, fill_value=fill_value, mask=mask,
                          mask_input=True, any_size=True, multiple=multiple)
+        self.self_ensemble = bool(self_ensemble)
         unknown = sorted(set(eval_masks) - set(corruptions.FREE_FORM_PRESETS))
         if unknown or not eval_masks:
             raise ValueError(f"eval_masks must be LaMa presets ({', '.join(corruptions.FREE_FORM_PRESETS)}), got "
