@@ -187,8 +187,9 @@ class SmoothFill(layers.Layer):
 
     Input float `[N, H, W, C + 1]` (any H, W >= 1): channels 0..C-1 the image (values in the hole ignored), the
     last the mask (1.0 = hole, SPEC §2; fractional values weight a pixel partly; values outside [0, 1] are clipped
-    to it). Output float32 `[N, H, W, C]`: the known pixels unchanged, the hole filled; a photo with no known pixel gives 0. Computed in float32 with
-    average pooling, bilinear resizing and a depthwise convolution, ops ONNX and LiteRT have. No weights.
+    to it). Output float32 `[N, H, W, C]`: the known pixels unchanged, the hole filled; a photo with no known
+    pixel gives 0. Computed in float32 with average pooling, bilinear resizing and a depthwise convolution, ops
+    ONNX and LiteRT have. No weights.
     `levels` halvings (10: down to 1x1 from 1024 pixels; at the coarsest level a pixel without known pixels under
     it takes the image's mean known colour)."""
 
