@@ -35,8 +35,8 @@ flags.DEFINE_enum("mask", None, list(tasks.MASK_KINDS), "dcgan_inpaint, free_for
                   "v2's brush, or mixed. Masks are seeded by the pixels: every model is scored on the same holes, "
                   "and the table adds PSNR per hole-area bin. (lama_ffc always scores LaMa's thin, medium and thick "
                   "masks, next to OpenCV's and scikit-image's classical inpainting.)")
-flags.DEFINE_bool("self_ensemble", None, "ffdnet_inpaint: score with the geometric self-ensemble (the mean over "
-                  "the photo's 8 flips / rotations, the card's default) or, --noself_ensemble, one pass.")
+flags.DEFINE_bool("self_ensemble", None, "ffdnet_inpaint, ffdnet: score with the geometric self-ensemble (the "
+                  "mean over the photo's 8 flips / rotations) or, --noself_ensemble, one pass. Default: the card's.")
 flags.DEFINE_list("benchmarks", None, "Folders of whole images scored at full size after the split (any-size "
                   "models: sr_autoencoder, imdn_x2/3/4, ffdnet), each PATH or NAME=PATH, e.g. "
                   "../shared/data/benchmarks/Set5,B100=../shared/data/photos/bsds500/val. Default: the model's own "

@@ -40,6 +40,10 @@ flags.DEFINE_integer("version", None, "Version number (default: next free intege
 flags.DEFINE_bool("refresh_card", False, "Rewrite only the model card of the export --saved_model, adding the "
                   "serving fields predict.py needs (family, value range, mask, input size, scale, size multiple, "
                   "hole, metrics) from the registry: for exports written before those fields existed.")
+flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16", "mixed_float16"], "Keras dtype policy of the "
+                  "exported graph (default: the run's). E.g. float32 for a network trained under mixed_bfloat16: "
+                  "the same float32 weights, computed in float32 (slower, a little more accurate); the card "
+                  "records both. Not for GANs.")
 flags.DEFINE_string("scores", None, "JSON of test metrics to record in the model card instead of the run's "
                     "metrics.json, as `evaluate.py --output` writes it (e.g. refinement_ae scored with --prior).")
 
@@ -63,7 +67,8 @@ def main(argv):
             except (OSError, ValueError) as e:
                 raise ValueError(f"--scores {FLAGS.scores}: expected a JSON file of metrics "
                                  f"(evaluate.py --output), got {type(e).__name__}: {e}") from None
-        path = exporting.export_run(FLAGS.run_dir, FLAGS.export_dir, version=FLAGS.version, scores=scores)
+        path = exporting.export_run(FLAGS.run_dir, FLAGS.export_dir, version=FLAGS.version, scores=scores,
+                                    policy=FLAGS.precision)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         sys.exit(f"error: {e}")
     print(path)

@@ -19,7 +19,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-from keras_inpaint import metrics, registry
+from keras_inpaint import metrics, precision, registry
 from keras_inpaint.artifact import CARD_FILE, NETWORK_SIGNATURE, load_model_card
 from keras_inpaint.training import checkpoints
 from keras_inpaint.training.config import Run
@@ -273,7 +273,7 @@ def _output_specs(endpoint) -> dict:
 
 
 def export_run(run: str | Run, export_dir: str = "saved_models", version: int | None = None,
-               model: keras.Model | None = None, scores: dict | None = None) -> str:
+               model: keras.Model | None = None, scores: dict | None = None, policy: str | None = None) -> str:
     """Exports a trained run to `<export_dir>/<model>/<version>/` and returns that path.
 
     `run` is a run directory (loaded with `checkpoints.load_run`) or the resolved `Run` of the training that
@@ -281,8 +281,13 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     The card records the model id, paper, dataset, training steps, test metrics (`scores`, default the run
     directory's `metrics.json` if present), task options (`task_options`: the registry's defaults and the
     run's), value range and signatures.
+    `policy`: the Keras dtype policy of the exported graph when it differs from the run's (e.g. "float32" for
+    a network trained under mixed_bfloat16: the same float32 weights, computed in float32; `recast`); the card
+    then records it as `precision` and the run's as `training_precision`.
     Raises:
       FileNotFoundError: a run directory without config.json or checkpoint.
+      ValueError: an unknown `policy`, or one given for a GAN trainer (their networks are not one registry
+        network).
     """
     if isinstance(run, str):
         run = checkpoints.load_run(run)
@@ -290,11 +295,30 @@ def export_run(run: str | Run, export_dir: str = "saved_models", version: int | 
     model = model or run.model or checkpoints.load_trained_model(run.config, spec, run.trainer_options)
     network = checkpoints.inference_network(model)
     card = run_card(run, model, scores)
+    if policy and policy != card["precision"]:
+        if network is not model:
+            raise ValueError(f"{spec.id}: a GAN's generator is exported in its training precision "
+                             f"({card['precision']}); --precision applies to plain networks")
+        network = recast(spec, network, policy)
+        card.update(precision=policy, training_precision=card["precision"])
     root = os.path.join(export_dir, spec.id)
     path = os.path.join(root, str(version or next_version(root)))
     path = export_network(spec, network, path, card, task=task)
     print(f"Exported {spec.id} to {path}")
     return path
+
+
+def recast(spec, network: keras.Model, policy: str) -> keras.Model:
+    """`spec`'s network built under the Keras dtype `policy` (`precision.policy_scope`) with `network`'s weights
+    (mixed policies keep float32 weights, so nothing is rounded): the same function computed at another
+    precision. Raises ValueError: an unknown policy, or weights of another layout than the registry's network."""
+    with precision.policy_scope(policy):
+        clone = spec.build_network()
+    try:
+        clone.set_weights(network.get_weights())
+    except ValueError as e:
+        raise ValueError(f"{spec.id}: the trained weights do not fit the registry's network: {e}") from None
+    return clone
 
 
 def run_card(run: Run, model: keras.Model, scores: dict | None = None) -> dict:

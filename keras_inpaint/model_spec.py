@@ -95,9 +95,10 @@ class TaskOptions:
                                "strokes, 'mixed' (free_form_inpaint's default: one of centre, box, thin, medium, "
                                "thick per batch, centre 1/4 of them) or 'mixed_centre' (the same kinds, centre half "
                                "of the batches).", choices=tasks.MASK_KINDS)
-    self_ensemble: bool | None = _option(None, "ffdnet_inpaint: evaluate, export and predict with the geometric "
-                                         "self-ensemble (the mean over the photo's 8 flips / 90-degree rotations; "
-                                         "8x the inference time; default on).")
+    self_ensemble: bool | None = _option(None, "ffdnet_inpaint, ffdnet: evaluate, export and predict with the "
+                                         "geometric self-ensemble (the mean over the photo's 8 flips / 90-degree "
+                                         "rotations; 8x the inference time; default: on for ffdnet_inpaint, off "
+                                         "for ffdnet).")
     corruption: str | None = _option(None, "Denoising autoencoders: additive Gaussian noise (default for "
                                      "mnist/fashion) or white rectangles (default for denoising_ae_ffhq).",
                                      choices=tasks.CORRUPTIONS)

@@ -316,3 +316,55 @@ def test_patch_pipeline_under_a_mirrored_strategy(photo_folder):
     r = subprocess.run([sys.executable, "-c", MIRRORED_PROBE, str(photo_folder)], capture_output=True, text=True,
                        cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert "MIRRORED OK" in r.stdout, (r.stdout + r.stderr)[-3000:]
+
+
+def test_ffdnet_self_ensemble_is_an_option_of_inference_only():
+    """ffdnet denoises with one pass by default (serving_default, predict.py) and, with `self_ensemble=True`
+    (evaluate.py --self_ensemble, an export's card), with the mean over the 8 flips / rotations; training pairs and
+    `training=True` calls see one view."""
+    spec = registry.get("ffdnet")
+    assert not spec.task().self_ensemble
+    task = spec.task(self_ensemble=True)
+    rng = np.random.default_rng(7)
+    kernel = rng.normal(0, 0.1, size=(3, 3, 6, 3)).astype(np.float32)
+    net = lambda x, training=False: tf.nn.conv2d(x, kernel, 1, "SAME")      # noqa: E731  not flip-invariant
+    images = tf.constant(rng.integers(0, 256, (1, 20, 26, 3)).astype(np.uint8))
+    noisy = tf.cast(images, tf.float32) / 255.0
+    sigma = tf.fill([1, 1, 1, 1], 25.0 / 255.0)
+    x = task.network_input(noisy, sigma)
+    ensembled = task.denoise(net, noisy, sigma).numpy()
+    np.testing.assert_allclose(ensembled, tasks.base.run_self_ensemble(net, x, 2).numpy(), atol=1e-6)
+    single = spec.task().denoise(net, noisy, sigma).numpy()
+    np.testing.assert_allclose(single, net(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(task.denoise(net, noisy, sigma, training=True).numpy(), single, atol=1e-6)
+    assert np.abs(ensembled - single).max() > 1e-3
+    served = task.serve(net, images, tf.constant([25.0]))["images"].numpy().astype(int)
+    assert np.abs(served - np.clip(np.round(ensembled * 255), 0, 255)).max() <= 1
+
+
+def test_a_run_exports_at_another_precision(tmp_path):
+    """`export.py --precision` (`exporting.export_run(policy=...)`): the run's float32 weights computed under
+    another dtype policy; the card records both precisions."""
+    from keras_inpaint.training import run
+
+    rng = np.random.default_rng(8)
+    (tmp_path / "photos" / "train").mkdir(parents=True)
+    (tmp_path / "photos" / "val").mkdir()
+    for split in ("train", "val"):
+        Image.fromarray(rng.integers(0, 256, (60, 60, 3)).astype(np.uint8)).save(tmp_path / "photos" / split / "a.png")
+    config = run.RunConfig.of(model="ffdnet", dataset=f"folder:{tmp_path / 'photos'}", steps=1, steps_per_epoch=1,
+                              batch_size=2, val_examples=1, output_dir=str(tmp_path / "run"), export_dir=None,
+                              precision="float32")
+    run_dir = run.train(config, verbose=0)["run_dir"]
+    same = exporting.export_run(run_dir, str(tmp_path / "exports"), version=1)
+    other = exporting.export_run(run_dir, str(tmp_path / "exports"), version=2, policy="mixed_bfloat16")
+    assert artifact.load_model_card(same)["precision"] == "float32"
+    assert "training_precision" not in artifact.load_model_card(same)
+    card = artifact.load_model_card(other)
+    assert (card["precision"], card["training_precision"]) == ("mixed_bfloat16", "float32")
+    x = tf.constant(rng.uniform(size=(1, 32, 32, 6)).astype(np.float32))
+    a, b = (np.asarray(artifact.SavedModelNetwork(tf.saved_model.load(p), artifact.load_model_card(p))(x))
+            for p in (same, other))
+    assert 0 < np.abs(a - b).max() < 0.05          # the same weights, rounded computations
+    with pytest.raises(ValueError, match="precision must be one of"):
+        exporting.export_run(run_dir, str(tmp_path / "exports"), version=3, policy="float64")

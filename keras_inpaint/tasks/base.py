@@ -33,7 +33,7 @@ class Task(abc.ABC):
       scale: output side / input side of `serving_default` (super-resolution: 3), else 1.
       multiple: H and W of the network input are padded to a multiple of this (`run_padded`), else 1.
       self_ensemble: inference (`restore` outside training: evaluation, export, prediction) averages the
-        network over the 8 flips / rotations of its input (`run_self_ensemble`); ffdnet_inpaint.
+        network over the 8 flips / rotations of its input (`run_self_ensemble`); ffdnet_inpaint, ffdnet.
       hole: side of the centred square hole the task cuts (the centre-hole inpainters and z-search priors; an
         instance attribute there), None for tasks without one. A task with a hole and no `takes_mask` always
         fills that square (the context encoders); the model card records it (`exporting.serving_card`).

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from keras_inpaint import corruptions, metrics
 from keras_inpaint.data import to_model_range, to_uint8
-from keras_inpaint.tasks.base import EVAL_SEED, Task, check_range, content_seed, rows_grid, run_padded
+from keras_inpaint.tasks.base import (EVAL_SEED, Task, check_range, content_seed, rows_grid, run_padded,
+                                     run_self_ensemble)
 
 MAX_SIGMA = 255.0   # noise levels are on the 0-255 scale; the network's map holds sigma / 255
 
@@ -37,6 +38,9 @@ class GaussianDenoising(Task):
       eval_levels: the sigmas of the evaluation table.
       multiple: the network's size multiple (2: the reversible downsampling); other sizes are padded.
       value_range: must be (0, 1).
+      self_ensemble: evaluation, export and prediction average the network over the 8 flips / 90-degree
+        rotations of the noisy photo (`run_self_ensemble`; 8x the time; EDSR's "+" results); training sees one
+        view. Both protocols use it when on.
     Raises:
       ValueError: another value range, or a negative / reversed noise range.
     """
@@ -46,7 +50,7 @@ class GaussianDenoising(Task):
     value_range = (0.0, 1.0)
 
     def __init__(self, image_shape=(50, 50, 3), noise_levels=(0.0, 75.0), eval_levels=(15, 25, 50),
-                 multiple: int = 2, value_range=(0.0, 1.0)):
+                 multiple: int = 2, value_range=(0.0, 1.0), self_ensemble: bool = False):
         check_range(type(self).__name__, value_range, (0.0, 1.0))
         lo, hi = (float(v) for v in noise_levels)
         if not 0.0 <= lo <= hi:
@@ -55,6 +59,7 @@ class GaussianDenoising(Task):
         self.noise_levels = (lo, hi)
         self.eval_levels = tuple(int(s) if float(s).is_integer() else float(s) for s in eval_levels)
         self.multiple = int(multiple)
+        self.self_ensemble = bool(self_ensemble)
         self.report = tuple(
             item for s in self.eval_levels for item in (
                 (f"psnr_s{s}", f"PSNR, sigma {s}, float noisy input (dB)"),
@@ -73,9 +78,11 @@ class GaussianDenoising(Task):
 
     def denoise(self, network, noisy: tf.Tensor, sigma: tf.Tensor, training: bool = False) -> tf.Tensor:
         """float32 noisy photos `[N, H, W, C]` (any H, W) with sigma/255 `[N, 1, 1, 1]` -> the network's clean
-        estimate, float32 `[N, H, W, C]` (not clipped). Odd sizes are padded symmetrically (`run_padded`)."""
-        return run_padded(network, self.network_input(noisy, sigma), self.multiple, training=training,
-                          builtin_ops=self.builtin_ops)
+        estimate, float32 `[N, H, W, C]` (not clipped). Odd sizes are padded symmetrically (`run_padded`); outside
+        training with `self_ensemble`, the mean over the 8 views (`run_self_ensemble`)."""
+        run = run_self_ensemble if self.self_ensemble and not training else run_padded
+        return run(network, self.network_input(noisy, sigma), self.multiple, training=training,
+                   builtin_ops=self.builtin_ops)
 
     def make_pair(self, images: tf.Tensor, seed=None):
         """uint8 patches `[N, P, P, C]` -> (network input `[N, P, P, 2C]`, clean target `[N, P, P, C]` in
